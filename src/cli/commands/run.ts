@@ -1,0 +1,146 @@
+/** `scars run [scenario..] [--suite NAME] [--provider …] [--reporter …] [--out DIR] [--control] [--dry-run]` */
+import { join, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { InterruptedError, UsageError } from '../../errors.ts';
+import { staleJournals } from '../../harness/cleanup.ts';
+import { PROVIDERS, type ReporterName } from '../../harness/config.ts';
+import { formatPlan, planScenarios } from '../../harness/plan.ts';
+import { newRunId } from '../../harness/run-id.ts';
+import { run } from '../../harness/runner.ts';
+import type { ProviderName } from '../../harness/scenario.ts';
+import { selectScenarios } from '../../harness/scenario-loader.ts';
+import { consoleReporter } from '../../report/console.ts';
+import { jsonReporter } from '../../report/json.ts';
+import { junitReporter } from '../../report/junit.ts';
+import type { Reporter } from '../../report/reporter.ts';
+import type { CliIO } from '../main.ts';
+import { loadProject, parseReporters, withExplicitFiles } from './shared.ts';
+
+interface RunArgs {
+  scenario?: string[];
+  suite?: string;
+  provider?: string;
+  reporter?: string;
+  out?: string;
+  control?: boolean;
+  'dry-run'?: boolean;
+  config?: string;
+  kubeconfig?: string;
+  context?: string;
+}
+
+export function runCommand(io: CliIO, setExit: (code: number) => void): CommandModule<object, RunArgs> {
+  return {
+    command: 'run [scenario..]',
+    describe: 'Run scenarios (by name or file), a suite, or the default suite',
+    builder: (y) =>
+      y
+        .positional('scenario', { type: 'string', array: true, describe: 'scenario names or files' })
+        .option('suite', { type: 'string', describe: 'run every scenario of this suite (e.g. nightly)' })
+        .option('provider', {
+          type: 'string',
+          choices: PROVIDERS,
+          describe: 'cluster provider (default from config, else sim)',
+        })
+        .option('reporter', {
+          type: 'string',
+          describe: 'comma-separated: console,json,junit (default from config)',
+        })
+        .option('out', { type: 'string', describe: 'report folder (default reports/<run-id>/)' })
+        .option('control', {
+          type: 'boolean',
+          default: false,
+          describe: "also run each scenario's negative arm without the mitigation; it must FAIL",
+        })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; touch nothing' })
+        .option('kubeconfig', { type: 'string', describe: 'kubeconfig for --provider context' })
+        .option('context', { type: 'string', describe: 'kubeconfig context for --provider context' })
+        .example('$0 run', 'run the default suite on the default provider (sim)')
+        .example('$0 run pod-kill --control', 'one scenario, plus its negative control')
+        .example(
+          '$0 run --suite nightly --reporter junit,json --out reports/nightly',
+          'the nightly suite for CI',
+        )
+        .example(
+          '$0 run --provider context --context kind-scars --dry-run',
+          'show what would happen on a kind cluster',
+        ),
+    handler: async (args) => {
+      const { config, scenarios: known } = await loadProject(io.cwd, args.config);
+      const names = args.scenario ?? [];
+      const all = await withExplicitFiles(names, known, io.cwd);
+      const suite = names.length === 0 && args.suite === undefined ? config.defaultSuite : args.suite;
+      const selected = selectScenarios(all, { names, suite, configSuites: config.suites });
+      if (selected.length === 0) {
+        throw new UsageError(`no scenarios selected${suite ? ` (suite "${suite}" is empty)` : ''}`);
+      }
+      const reporterNames = parseReporters(args.reporter, config.reporters);
+      const provider = (args.provider ?? config.provider) as ProviderName;
+      const runId = newRunId();
+
+      if (args['dry-run']) {
+        io.stdout.write(`${formatPlan(planScenarios(selected, args.control ?? false, runId))}`);
+        io.stdout.write(`provider: ${provider} (not contacted)\n`);
+        setExit(0);
+        return;
+      }
+
+      const journalDir = resolve(io.cwd, config.journalDir);
+      const stale = staleJournals(journalDir);
+      if (stale.length) {
+        io.stderr.write(
+          `scars: warning: ${stale.length} journal(s) from runs that died before reverting (${stale.map((j) => j.runId).join(', ')}); run \`scars cleanup --all\` to restore what they changed\n`,
+        );
+      }
+
+      const out = resolve(io.cwd, args.out ?? join(config.out, runId));
+      const makeReporter: Record<ReporterName, () => Reporter> = {
+        console: () => consoleReporter({ stream: io.stdout }),
+        json: () => jsonReporter(out),
+        junit: () => junitReporter(out),
+      };
+      const reporters = reporterNames.map((name) => makeReporter[name]());
+
+      const interrupt = new AbortController();
+      const forceStop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (!interrupt.signal.aborted) {
+          io.stderr.write(
+            `\nscars: ${signal}: stopping and reverting (send it again to stop now and leave the journal for \`scars cleanup\`)\n`,
+          );
+          interrupt.abort(new InterruptedError(signal));
+        } else if (!forceStop.signal.aborted) {
+          io.stderr.write(
+            `\nscars: ${signal} again: stopping now; run \`scars cleanup --run ${runId}\` to finish\n`,
+          );
+          forceStop.abort(new InterruptedError(signal));
+        }
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const report = await run({
+          scenarios: selected,
+          provider,
+          providerOptions: {
+            kubeconfig: args.kubeconfig ?? config.kubeconfig,
+            context: args.context ?? config.context,
+            allowContexts: config.allowContexts,
+          },
+          control: args.control ?? false,
+          reporters,
+          journalDir,
+          timeouts: config.timeouts,
+          runId,
+          interrupt: interrupt.signal,
+          forceStop: forceStop.signal,
+        });
+        if (reporterNames.some((r) => r !== 'console')) io.stdout.write(`reports: ${out}\n`);
+        setExit(report.exitCode);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The scars CLI (yargs). Commands are thin: they parse flags, call the library, map errors to exit codes.
+ */
+import yargs, { type Argv } from 'yargs';
+import { ExitCode, errorMessage, ScarsError, UsageError } from '../errors.ts';
+import { VERSION } from '../version.ts';
+import { cleanupCommand } from './commands/cleanup.ts';
+import { listCommand } from './commands/list.ts';
+import { runCommand } from './commands/run.ts';
+import { validateCommand } from './commands/validate.ts';
+
+export interface CliIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  cwd: string;
+}
+
+const EPILOG = `Exit codes: 0 passed · 1 an assertion failed or a verdict is inconclusive · 2 bad input or usage · 3 cluster or tool failure · 130 interrupted (after revert)
+
+Docs: README.md · scenario authoring: scenarios/*.ts · reports land in reports/<run-id>/`;
+
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  let exitCode: number = ExitCode.passed;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const parser: Argv = yargs(argv)
+    .scriptName('scars')
+    .usage(
+      '$0 <command> [options]\n\nChaos and failure-simulation tests for Kubernetes: inject the failures teams get burned by, prove the mitigations hold.',
+    )
+    .command(runCommand(io, setExit))
+    .command(listCommand(io, setExit))
+    .command(validateCommand(io, setExit))
+    .command(cleanupCommand(io, setExit))
+    .option('config', {
+      type: 'string',
+      describe: 'config file (default: scars.config.ts or scars.config.yaml if present)',
+      global: true,
+    })
+    .demandCommand(1, 'Name a command: run, list, validate or cleanup (scars --help lists them).')
+    .recommendCommands()
+    .strict()
+    .version(VERSION)
+    .alias('h', 'help')
+    .wrap(Math.min(110, io.stdout.columns ?? 110))
+    .epilog(EPILOG)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // yargs validation (unknown flag, missing argument) and errors thrown by handlers both land here.
+      throw err ?? new UsageError(msg);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    const code = err instanceof ScarsError ? err.exitCode : ExitCode.clusterFailure;
+    if (err instanceof UsageError) {
+      io.stderr.write(`scars: ${err.message}\nRun \`scars --help\` for usage.\n`);
+    } else if (err instanceof ScarsError) {
+      io.stderr.write(`scars: ${err.message}\n`);
+    } else {
+      io.stderr.write(`scars: unexpected error: ${errorMessage(err)}\n`);
+      if (process.env.SCARS_DEBUG) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    }
+    return code;
+  }
+  return exitCode;
+}
+
+function defaultIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
+}

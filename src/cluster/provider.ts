@@ -1,0 +1,38 @@
+/**
+ * A cluster provider yields a kubeconfig; everything after that is the same code path.
+ * No provider is ever substituted silently: a provider that cannot run says why (exit 3).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterLocator } from '../harness/journal.ts';
+import type { ProviderName } from '../harness/scenario.ts';
+import type { Clock } from '../harness/timeline.ts';
+
+export interface ProvisionedCluster {
+  name: string;
+  provider: ProviderName;
+  /** Sim verdicts are labelled simulated in every report. */
+  simulated: boolean;
+  kubeConfig: KubeConfig;
+  context: string;
+  server: string;
+  /** Written to the journal so `scars cleanup` can reach the cluster again from another process. */
+  locator: ClusterLocator;
+  /** The cluster's clock (the sim may run faster than wall time); wall clock when absent. */
+  clock?: Clock;
+  /** Tears down what the provider created (nothing, for an existing context). Idempotent. */
+  dispose(): Promise<void>;
+}
+
+export interface ProvisionOptions {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  allowContexts: readonly string[];
+  signal?: AbortSignal;
+  /** The run this cluster serves (providers label what they create with it). */
+  runId?: string;
+}
+
+export interface ClusterProvider {
+  readonly name: ProviderName;
+  provision(options: ProvisionOptions): Promise<ProvisionedCluster>;
+}

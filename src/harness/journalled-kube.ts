@@ -1,0 +1,166 @@
+/**
+ * The Kubernetes client that scenarios, faults and hooks get. Reads go straight through;
+ * every mutation is checked against the blast radius, journalled with its undo, then made.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { type BlastRadius, checkMutation } from './blast-radius.ts';
+import { inverseMergePatch } from './inverse-patch.ts';
+import type { Journal, JournalScope, Undo } from './journal.ts';
+import {
+  type EvictionOutcome,
+  type KubeApi,
+  KubeApiError,
+  type ListOptions,
+  toKubeError,
+} from './kube-api.ts';
+import { type KubeRef, refOf } from './kube-ref.ts';
+
+export const RUN_LABEL = 'scars.dev/run-id';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+export interface Kube {
+  read<T extends KubernetesObject = KubernetesObject>(ref: KubeRef): Promise<T | undefined>;
+  list<T extends KubernetesObject = KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options?: ListOptions,
+  ): Promise<T[]>;
+  /** Creates the object (labelled with the run id); undone by deleting it. */
+  create<T extends KubernetesObject = KubernetesObject>(obj: KubernetesObject): Promise<T>;
+  /** Merge or strategic-merge patch; undone by the inverse merge patch of what it touched. */
+  patch<T extends KubernetesObject = KubernetesObject>(
+    ref: KubeRef,
+    patch: Record<string, unknown>,
+    strategy?: 'merge' | 'strategic',
+  ): Promise<T>;
+  /** Deletes the object. With `restore`, revert recreates it; without, the deletion is the fault (a controller replaces it). */
+  delete(ref: KubeRef, options?: { restore?: boolean; gracePeriodSeconds?: number }): Promise<void>;
+  /** The eviction subresource (PDB-aware); a refusal is returned, not thrown. */
+  evict(namespace: string, name: string): Promise<EvictionOutcome>;
+}
+
+export class JournalledKube implements Kube {
+  constructor(
+    private readonly api: KubeApi,
+    private readonly journal: Journal,
+    private readonly runId: string,
+    private readonly radius: BlastRadius,
+    private readonly scope: () => JournalScope,
+  ) {}
+
+  read<T extends KubernetesObject = KubernetesObject>(ref: KubeRef): Promise<T | undefined> {
+    return this.api.read<T>(ref);
+  }
+
+  list<T extends KubernetesObject = KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options?: ListOptions,
+  ): Promise<T[]> {
+    return this.api.list<T>(apiVersion, kind, options);
+  }
+
+  async create<T extends KubernetesObject = KubernetesObject>(obj: KubernetesObject): Promise<T> {
+    const labelled = withRunLabel(obj, this.runId);
+    const ref = refOf(labelled);
+    return this.mutate({ verb: 'create', ref }, { op: 'delete', ref }, async () => {
+      const created = await this.api.create<T>(labelled);
+      return { result: created, uid: created.metadata?.uid };
+    });
+  }
+
+  async patch<T extends KubernetesObject = KubernetesObject>(
+    ref: KubeRef,
+    patch: Record<string, unknown>,
+    strategy: 'merge' | 'strategic' = 'merge',
+  ): Promise<T> {
+    checkMutation(this.radius, ref);
+    const before = await this.api.read(ref);
+    if (!before)
+      throw new KubeApiError('PATCH', `${ref.kind}/${ref.name}`, 404, 'NotFound', 'object not found');
+    const undo: Undo = {
+      op: 'patch',
+      ref,
+      patch: inverseMergePatch(before as Record<string, unknown>, patch),
+    };
+    return this.mutate({ verb: 'patch', ref, patch, strategy }, undo, async () => ({
+      result: await this.api.patch<T>(ref, patch, strategy),
+    }));
+  }
+
+  async delete(
+    ref: KubeRef,
+    options: { restore?: boolean; gracePeriodSeconds?: number } = {},
+  ): Promise<void> {
+    checkMutation(this.radius, ref);
+    let undo: Undo = { op: 'none', reason: 'deletion is the fault; its controller replaces the object' };
+    if (options.restore) {
+      const before = await this.api.read(ref);
+      if (!before) return;
+      undo = { op: 'create', object: restorable(before) };
+    }
+    await this.mutate({ verb: 'delete', ref }, undo, async () => {
+      await this.api.delete(
+        ref,
+        options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds },
+      );
+      return { result: undefined };
+    });
+  }
+
+  async evict(namespace: string, name: string): Promise<EvictionOutcome> {
+    const ref: KubeRef = { apiVersion: 'v1', kind: 'Pod', namespace, name };
+    return this.mutate(
+      { verb: 'evict', ref },
+      { op: 'none', reason: 'an evicted pod is replaced by its controller' },
+      async () => ({ result: await this.api.evict(namespace, name) }),
+    );
+  }
+
+  private async mutate<R>(
+    mutation: Parameters<Journal['intend']>[1],
+    undo: Undo,
+    call: () => Promise<{ result: R; uid?: string | undefined }>,
+  ): Promise<R> {
+    checkMutation(this.radius, mutation.ref);
+    const seq = this.journal.intend(this.scope(), mutation, undo);
+    try {
+      const { result, uid } = await call();
+      this.journal.done(seq, uid);
+      return result;
+    } catch (err) {
+      const apiErr = toKubeError(
+        err,
+        mutation.verb.toUpperCase(),
+        `${mutation.ref.kind}/${mutation.ref.name}`,
+      );
+      // Only a definite answer proves nothing changed; a lost connection leaves the intent to be undone.
+      if (apiErr.answered) this.journal.failed(seq, apiErr.message);
+      throw apiErr;
+    }
+  }
+}
+
+export function withRunLabel(obj: KubernetesObject, runId: string): KubernetesObject {
+  return {
+    ...obj,
+    metadata: {
+      ...obj.metadata,
+      labels: { ...obj.metadata?.labels, [RUN_LABEL]: runId, [MANAGED_BY_LABEL]: 'scars' },
+    },
+  };
+}
+
+/** A copy of a live object that can be created again: server-set fields dropped. */
+export function restorable(obj: KubernetesObject): KubernetesObject {
+  const { status: _status, ...rest } = obj as KubernetesObject & { status?: unknown };
+  const {
+    uid: _u,
+    resourceVersion: _r,
+    creationTimestamp: _c,
+    generation: _g,
+    managedFields: _m,
+    ...metadata
+  } = obj.metadata ?? {};
+  return { ...rest, metadata };
+}

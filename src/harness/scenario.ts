@@ -1,0 +1,196 @@
+/**
+ * The scenario API. A scenario deploys workloads, applies a mitigation (main arm only), injects
+ * faults, and checks assertions over the timeline and the final state. Its control arm runs the
+ * same thing without the mitigation and must fail: a fault that cannot bite proves nothing.
+ */
+import type { CoreV1Event, KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import type { Duration } from './duration.ts';
+import type { Kube } from './journalled-kube.ts';
+import type { Clock, TimelineEvent } from './timeline.ts';
+
+export type Arm = 'main' | 'control';
+export type ProviderName = 'sim' | 'kind' | 'context';
+
+/** Lifecycle steps, in the order the runner takes them. */
+export const STEPS = [
+  'provision',
+  'namespace',
+  'deploy',
+  'wait-ready',
+  'steady-state',
+  'observe',
+  'inject',
+  'hold',
+  'revert',
+  'settle',
+  'assertions',
+  'collect',
+  'cleanup',
+] as const;
+export type StepName = (typeof STEPS)[number];
+
+/** What builders see: enough to name things, nothing to mutate with. Also used by --dry-run. */
+export interface BuildContext {
+  runId: string;
+  namespace: string;
+  arm: Arm;
+}
+
+/** What faults, observers, steady-state checks and hooks get while a scenario runs. */
+export interface RunContext extends BuildContext {
+  provider: ProviderName;
+  simulated: boolean;
+  /** Journalled, blast-radius-checked client: the only way to change the cluster. */
+  kube: Kube;
+  clock: Clock;
+  /** Aborted on step timeout, SIGINT and SIGTERM. */
+  signal: AbortSignal;
+  /** Adds an event to the timeline under the current step. */
+  record(event: string, detail?: Record<string, unknown>): void;
+}
+
+export type WorkloadSource =
+  | KubernetesObject
+  | ((ctx: BuildContext) => KubernetesObject | KubernetesObject[]);
+
+export interface Mitigation {
+  description: string;
+  /** Extra objects the main arm deploys (a PodDisruptionBudget, a NetworkPolicy, …). */
+  manifests?: WorkloadSource[];
+  /** Changes to the workloads the main arm deploys (resources, probes, dnsConfig, replicas, …). */
+  apply?: (workloads: KubernetesObject[], ctx: BuildContext) => KubernetesObject[];
+}
+
+/** One piece of evidence: what was seen, where, and when (timeline ms). */
+export interface Evidence {
+  what: string;
+  ref?: string;
+  t?: number;
+  data?: unknown;
+}
+
+export interface FaultEffect {
+  /** Was the fault seen to take effect? If not, the verdict is inconclusive, whatever the assertions say. */
+  observed: boolean;
+  summary: string;
+  evidence: Evidence[];
+}
+
+export interface Fault {
+  name: string;
+  /** One line for the plan (`--dry-run`) and the report. */
+  describe(ctx: BuildContext): string;
+  inject(ctx: RunContext): Promise<void>;
+  /** Evidence that the fault bit, gathered just before revert. */
+  observe(ctx: RunContext): Promise<FaultEffect>;
+}
+
+export interface ObserverHandle {
+  stop(): Promise<void>;
+}
+
+export interface Observer {
+  name: string;
+  describe(ctx: BuildContext): string;
+  /** Starts watching; records samples into the timeline with ctx.record until stopped. */
+  start(ctx: RunContext): Promise<ObserverHandle>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  summary: string;
+  evidence?: Evidence[];
+}
+
+export interface SteadyStateCheck {
+  name: string;
+  check(ctx: RunContext): Promise<CheckResult>;
+}
+
+/** The final state assertions see: plain data, collected after settle. */
+export interface ClusterState {
+  namespace: string;
+  pods: V1Pod[];
+  events: CoreV1Event[];
+  /** Every workload object the run deployed, as read back after settle. */
+  objects: KubernetesObject[];
+}
+
+export interface AssertionInput {
+  timeline: readonly TimelineEvent[];
+  state: ClusterState;
+  faults: readonly (FaultEffect & { fault: string })[];
+}
+
+export interface AssertionResult {
+  pass: boolean;
+  summary: string;
+  evidence: Evidence[];
+}
+
+export interface Assertion {
+  name: string;
+  description?: string;
+  thresholds?: Record<string, number | string>;
+  /** Pure: same input, same answer. */
+  evaluate(input: AssertionInput): AssertionResult;
+}
+
+export interface ScenarioHooks {
+  afterDeploy?(ctx: RunContext): Promise<void>;
+  beforeInject?(ctx: RunContext): Promise<void>;
+  afterRevert?(ctx: RunContext): Promise<void>;
+}
+
+export type StepTimeouts = Partial<Record<StepName, Duration>>;
+
+export interface ScenarioDefinition {
+  /** Lowercase, digits and dashes; used in names, the CLI and reports. */
+  name: string;
+  description: string;
+  tags?: string[];
+  /** Suites this scenario belongs to (`scars run --suite NAME`). */
+  suites?: string[];
+  workloads: WorkloadSource[];
+  /** What makes the workload safe. Applied in the main arm, left out in the control arm. */
+  mitigation: Mitigation;
+  fault: Fault | Fault[];
+  observers?: Observer[];
+  steadyState?: SteadyStateCheck[];
+  expect: Assertion[];
+  /** How long the fault is held before revert. Default 30s. */
+  hold?: Duration;
+  /** How long to wait after revert before assertions. Default 10s. */
+  settle?: Duration;
+  timeouts?: StepTimeouts;
+  /** Namespaces besides the run's own that faults may touch (e.g. kube-system for CoreDNS). */
+  namespaces?: string[];
+  /** Nodes faults may touch: `any` or a list. Default: none. */
+  nodes?: 'any' | string[];
+  /** The negative control: on by default; `false` only for scenarios whose mitigation cannot be left out. */
+  control?: boolean | { description?: string };
+  hooks?: ScenarioHooks;
+}
+
+/** A global symbol, so a scenario is recognised even if it imported another copy of scars. */
+export const SCENARIO_BRAND: unique symbol = Symbol.for('scars.scenario') as never;
+
+export type Scenario = ScenarioDefinition & { readonly [SCENARIO_BRAND]: true };
+
+export function defineScenario(definition: ScenarioDefinition): Scenario {
+  return { ...definition, [SCENARIO_BRAND]: true as const };
+}
+
+export function isScenario(value: unknown): value is Scenario {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SCENARIO_BRAND] === true
+  );
+}
+
+export function faultsOf(s: ScenarioDefinition): Fault[] {
+  return Array.isArray(s.fault) ? s.fault : [s.fault];
+}
+
+export function hasControl(s: ScenarioDefinition): boolean {
+  return s.control !== false;
+}
