@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // Scenario files import the package by name, as users' scenarios do.
+    alias: [
+      { find: /^scars$/, replacement: src('index.ts') },
+      { find: /^scars\/(faults|observers|assertions)$/, replacement: `${src('')}$1/index.ts` },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

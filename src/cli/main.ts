@@ -48,7 +48,8 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs validation (unknown flag, missing argument) and errors thrown by handlers both land here.
-      throw err ?? new UsageError(msg);
+      if (err) throw err;
+      throw new UsageError(msg.startsWith('Did you mean') ? `unknown command "${argv[0] ?? ''}". ${msg}` : msg);
     });
   try {
     await parser.parseAsync();

@@ -44,18 +44,18 @@ export async function loadScenarioFile(file: string, cwd = process.cwd()): Promi
       expected: 'expected `export default defineScenario({ ... })`, got no default export',
     });
   }
+  if (!isScenario(exported)) {
+    throw new InputError({
+      file: shown,
+      field: 'export default',
+      expected: 'expected `export default defineScenario({ ... })` (import { defineScenario } from "scars")',
+    });
+  }
   const parsed = scenarioSchema.safeParse(exported);
   if (!parsed.success) {
     throw toInputError(scenarioSchema, parsed.error, exported, shown, (path) =>
       locateInTypeScript(abs, path, ['defineScenario']),
     );
-  }
-  if (!isScenario(exported)) {
-    throw new InputError({
-      file: shown,
-      field: 'export default',
-      expected: 'expected the object to be wrapped in defineScenario({ ... }) from "scars"',
-    });
   }
   return { file: shown, scenario: exported };
 }

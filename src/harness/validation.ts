@@ -15,9 +15,20 @@ export interface FirstIssue {
 }
 
 export function firstIssue(error: z.ZodError, input: unknown, schema?: z.ZodType): FirstIssue {
-  const issue = error.issues[0];
+  let issue = error.issues[0];
   if (!issue) return { path: [], field: '', expected: 'invalid value' };
   let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  // For "one of these shapes" failures, the branch that got furthest explains the mistake best.
+  while (issue.code === 'invalid_union' && typeof valueAt(input, path) === 'object') {
+    const branches: z.core.$ZodIssue[][] = issue.errors;
+    const best = branches
+      .map((b) => b[0])
+      .filter((b): b is z.core.$ZodIssue => b !== undefined && b.path.length > 0)
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    if (!best) break;
+    issue = best;
+    path = [...path, ...best.path.filter((p): p is string | number => typeof p !== 'symbol')];
+  }
   let expected = issue.message;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';

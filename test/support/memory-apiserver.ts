@@ -61,7 +61,7 @@ export interface MemoryApiServer {
 // Kind table
 
 type ReadyModel = 'replicas' | 'daemon' | 'pod';
-type SubresourceName = 'status' | 'eviction';
+type SubresourceName = 'status' | 'scale' | 'eviction';
 
 interface KindInfo {
   readonly apiVersion: string;
@@ -104,6 +104,7 @@ function defineKind(apiVersion: string, kind: string, plural: string, o: KindOpt
 
 // One line per kind, so supporting another kind is one more line. Short names matter for kubectl
 // (`kubectl get deploy`), which only learns them from discovery.
+// biome-ignore format: a table reads best with one kind per line
 const KINDS: readonly KindInfo[] = [
   defineKind('v1', 'Namespace', 'namespaces', { namespaced: false, sub: ['status'], short: ['ns'] }),
   defineKind('v1', 'Node', 'nodes', { namespaced: false, spec: true, sub: ['status'], short: ['no'] }),
@@ -113,35 +114,11 @@ const KINDS: readonly KindInfo[] = [
   defineKind('v1', 'Secret', 'secrets'),
   defineKind('v1', 'Event', 'events', { short: ['ev'] }),
   defineKind('v1', 'ServiceAccount', 'serviceaccounts', { short: ['sa'] }),
-  defineKind('apps/v1', 'Deployment', 'deployments', {
-    spec: true,
-    sub: ['status'],
-    short: ['deploy'],
-    ready: 'replicas',
-  }),
-  defineKind('apps/v1', 'ReplicaSet', 'replicasets', {
-    spec: true,
-    sub: ['status'],
-    short: ['rs'],
-    ready: 'replicas',
-  }),
-  defineKind('apps/v1', 'DaemonSet', 'daemonsets', {
-    spec: true,
-    sub: ['status'],
-    short: ['ds'],
-    ready: 'daemon',
-  }),
-  defineKind('apps/v1', 'StatefulSet', 'statefulsets', {
-    spec: true,
-    sub: ['status'],
-    short: ['sts'],
-    ready: 'replicas',
-  }),
-  defineKind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets', {
-    spec: true,
-    sub: ['status'],
-    short: ['pdb'],
-  }),
+  defineKind('apps/v1', 'Deployment', 'deployments', { spec: true, sub: ['status', 'scale'], short: ['deploy'], ready: 'replicas' }),
+  defineKind('apps/v1', 'ReplicaSet', 'replicasets', { spec: true, sub: ['status', 'scale'], short: ['rs'], ready: 'replicas' }),
+  defineKind('apps/v1', 'DaemonSet', 'daemonsets', { spec: true, sub: ['status'], short: ['ds'], ready: 'daemon' }),
+  defineKind('apps/v1', 'StatefulSet', 'statefulsets', { spec: true, sub: ['status', 'scale'], short: ['sts'], ready: 'replicas' }),
+  defineKind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets', { spec: true, sub: ['status'], short: ['pdb'] }),
   defineKind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies', { spec: true, short: ['netpol'] }),
 ];
 
@@ -153,6 +130,15 @@ const SUBRESOURCE_DISCOVERY: Record<SubresourceName, (k: KindInfo) => Obj> = {
     singularName: '',
     namespaced: k.namespaced,
     kind: k.kind,
+    verbs: ['get', 'patch', 'update'],
+  }),
+  scale: (k) => ({
+    name: `${k.plural}/scale`,
+    singularName: '',
+    namespaced: k.namespaced,
+    group: 'autoscaling',
+    version: 'v1',
+    kind: 'Scale',
     verbs: ['get', 'patch', 'update'],
   }),
   eviction: (k) => ({
@@ -278,8 +264,25 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseObject(text: string): Obj {
-  const value = parseJson(text);
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * kubectl's typed commands (`kubectl create namespace x`, ...) send protobuf; decoding that would need
+ * the full schema, so answer 415 with a message that says why instead of a confusing JSON parse error.
+ */
+function jsonBody(call: { body: string; contentType: string | undefined }): Obj {
+  const mediaType = mediaTypeOf(call.contentType);
+  if (mediaType !== '' && mediaType !== 'application/json') {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the in-memory test API server only accepts application/json bodies, not ${mediaType}`,
+      {},
+    );
+  }
+  const value = parseJson(call.body);
   if (!isObj(value)) throw badRequest('request body must be a JSON object');
   return value;
 }
@@ -714,6 +717,7 @@ class Backend {
         platform: 'linux/amd64',
       });
     }
+    if (root === 'openapi' && rest[0] === 'v3') return this.discovery(call, openApiV3(rest.slice(1)));
     if (root === 'api') {
       const [version, ...tail] = rest;
       if (version === undefined) {
@@ -785,6 +789,7 @@ class Backend {
     if (sub === undefined) return this.item(call, k, namespace ?? '', name);
     if (!(k.subresources as readonly string[]).includes(sub)) throw unknownPath();
     if (sub === 'status') return this.statusSubresource(call, k, namespace ?? '', name);
+    if (sub === 'scale') return this.scaleSubresource(call, k, namespace ?? '', name);
     return this.evict(call, k, namespace ?? '', name);
   }
 
@@ -813,7 +818,7 @@ class Backend {
         return { status: 200, body: clone(this.require(k, namespace, name)) };
       case 'PUT': {
         const old = this.require(k, namespace, name);
-        const body = this.checkBody(k, parseObject(call.body), namespace, name);
+        const body = this.checkBody(k, jsonBody(call), namespace, name);
         return { status: 200, body: this.commitUpdate(call, k, old, body, 'main') };
       }
       case 'PATCH': {
@@ -837,7 +842,7 @@ class Backend {
       case 'GET':
         return { status: 200, body: clone(old) };
       case 'PUT': {
-        const body = this.checkBody(k, parseObject(call.body), namespace, name);
+        const body = this.checkBody(k, jsonBody(call), namespace, name);
         return { status: 200, body: this.commitUpdate(call, k, old, body, 'status') };
       }
       case 'PATCH': {
@@ -849,9 +854,60 @@ class Backend {
     }
   }
 
+  /** Just enough of autoscaling/v1 Scale for `kubectl scale` and scale clients. */
+  private scaleSubresource(call: Call, k: KindInfo, namespace: string, name: string): Reply {
+    const old = this.require(k, namespace, name);
+    const toScale = (obj: Obj): Obj => {
+      const m = metadataOf(obj);
+      const spec = isObj(obj.spec) ? obj.spec : {};
+      const status = isObj(obj.status) ? obj.status : {};
+      const selector =
+        isObj(spec.selector) && isObj(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+      return {
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: {
+          name: m.name,
+          namespace: m.namespace,
+          uid: m.uid,
+          resourceVersion: m.resourceVersion,
+          creationTimestamp: m.creationTimestamp,
+        },
+        spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 1 },
+        status: {
+          replicas: typeof status.replicas === 'number' ? status.replicas : 0,
+          selector: Object.entries(selector)
+            .map(([key, value]) => `${key}=${String(value)}`)
+            .join(','),
+        },
+      };
+    };
+    let desired: Obj;
+    switch (call.method) {
+      case 'GET':
+        return { status: 200, body: toScale(old) };
+      case 'PUT':
+        desired = jsonBody(call);
+        break;
+      case 'PATCH':
+        desired = this.applyPatch(call, k, toScale(old));
+        break;
+      default:
+        throw methodNotAllowed();
+    }
+    const replicas = isObj(desired.spec) ? desired.spec.replicas : undefined;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw invalid(k, name, 'spec.replicas: Invalid value: must be a non-negative integer');
+    }
+    const next = clone(old);
+    next.spec = { ...(isObj(next.spec) ? next.spec : {}), replicas };
+    metadataOf(next).resourceVersion = metadataOf(desired).resourceVersion;
+    return { status: 200, body: toScale(this.commitUpdate(call, k, old, next, 'main')) };
+  }
+
   private evict(call: Call, k: KindInfo, namespace: string, name: string): Reply {
     if (call.method !== 'POST') throw methodNotAllowed();
-    const body = parseObject(call.body);
+    const body = jsonBody(call);
     const bodyName = isObj(body.metadata) ? str(body.metadata.name) : undefined;
     if (bodyName !== undefined && bodyName !== name)
       throw badRequest('name in URL does not match name in Eviction object');
@@ -866,7 +922,7 @@ class Backend {
   // --- operations ------------------------------------------------------------------------------------
 
   private create(call: Call, k: KindInfo, namespace: string): Reply {
-    const obj = parseObject(call.body);
+    const obj = jsonBody(call);
     this.checkTypeMeta(k, obj);
     const m = metadataOf(obj);
     if (k.namespaced) {
@@ -969,7 +1025,7 @@ class Backend {
   }
 
   private applyPatch(call: Call, k: KindInfo, old: Obj): Obj {
-    const mediaType = (call.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const mediaType = mediaTypeOf(call.contentType);
     let apply: (target: unknown, patch: unknown) => unknown;
     if (mediaType === 'application/merge-patch+json') apply = mergePatch;
     else if (mediaType === 'application/strategic-merge-patch+json') apply = strategicMerge;
@@ -1125,6 +1181,40 @@ function groupDocuments(): GroupDocument[] {
       preferredVersion: docs[0] ?? { groupVersion: `${name}/v1`, version: 'v1' },
     };
   });
+}
+
+/**
+ * A skeletal OpenAPI v3: no schemas, only a PATCH operation per resource that declares the
+ * `fieldValidation` query parameter. That is what `kubectl apply` probes to decide the server validates
+ * fields itself; without it kubectl refuses to apply ("failed to download openapi") unless run with
+ * --validate=false. kubectl falls back to its compiled-in types for strategic-merge-patch metadata.
+ */
+function openApiV3(rest: string[]): Obj {
+  const gvPath = (k: KindInfo): string => (k.group ? `apis/${k.group}/${k.version}` : `api/${k.version}`);
+  if (rest.length === 0) {
+    const paths: Obj = {};
+    for (const k of KINDS) paths[gvPath(k)] = { serverRelativeURL: `/openapi/v3/${gvPath(k)}` };
+    return { paths };
+  }
+  const kinds = KINDS.filter((k) => gvPath(k) === rest.join('/'));
+  if (kinds.length === 0) throw unknownPath();
+  const paths: Obj = {};
+  for (const k of kinds) {
+    const scope = k.namespaced ? '/namespaces/{namespace}' : '';
+    paths[`/${gvPath(k)}${scope}/${k.plural}/{name}`] = {
+      patch: {
+        'x-kubernetes-group-version-kind': { group: k.group, version: k.version, kind: k.kind },
+        parameters: [{ name: 'fieldValidation', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'OK' } },
+      },
+    };
+  }
+  return {
+    openapi: '3.0.0',
+    info: { title: 'in-memory test API server', version: 'v1.32.0-memory' },
+    paths,
+    components: { schemas: {} },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+export { minReadyReplicas, type MinReadyOptions } from './availability.ts';

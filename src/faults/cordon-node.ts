@@ -1,0 +1,35 @@
+/**
+ * Cordon: mark a node unschedulable, as `kubectl cordon` does (strategic merge patch of spec.unschedulable).
+ * Journalled with its inverse patch, so revert (or `scars cleanup`) uncordons exactly what was cordoned.
+ */
+import type { V1Node } from '@kubernetes/client-node';
+import type { Fault, RunContext } from '../harness/scenario.ts';
+
+export interface CordonOptions {
+  /** A node name, or a function picking one (e.g. the node a workload runs on). */
+  node: string | ((ctx: RunContext) => Promise<string>);
+}
+
+export function cordonNode(options: CordonOptions): Fault {
+  let target: string | undefined;
+  return {
+    name: 'cordon-node',
+    describe: () =>
+      `mark node ${typeof options.node === 'string' ? options.node : '(chosen at run time)'} unschedulable`,
+    async inject(ctx) {
+      target = typeof options.node === 'string' ? options.node : await options.node(ctx);
+      await ctx.kube.patch({ apiVersion: 'v1', kind: 'Node', name: target }, { spec: { unschedulable: true } }, 'strategic');
+      ctx.record('node-cordoned', { node: target });
+    },
+    async observe(ctx) {
+      if (!target) return { observed: false, summary: 'no node was cordoned', evidence: [] };
+      const node = await ctx.kube.read<V1Node>({ apiVersion: 'v1', kind: 'Node', name: target });
+      const cordoned = node?.spec?.unschedulable === true;
+      return {
+        observed: cordoned,
+        summary: `node ${target} ${cordoned ? 'is' : 'is not'} unschedulable`,
+        evidence: [{ what: `spec.unschedulable=${String(node?.spec?.unschedulable ?? false)}`, ref: `Node/${target}` }],
+      };
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { isPodReady, podReadiness, type PodReadinessOptions, type ReadinessSample } from './pod-readiness.ts';

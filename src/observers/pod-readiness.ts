@@ -1,0 +1,71 @@
+/**
+ * Samples how many pods matching a selector are Ready, at a fixed interval, into the timeline
+ * (`sample` events). Availability assertions read these samples.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { errorMessage } from '../errors.ts';
+import type { Observer } from '../harness/scenario.ts';
+
+export interface PodReadinessOptions {
+  selector: string;
+  /** Sampling interval in ms (cluster clock). Default 500. */
+  intervalMs?: number;
+}
+
+export interface ReadinessSample {
+  observer: 'pod-readiness';
+  selector: string;
+  ready: number;
+  total: number;
+  notReady: string[];
+}
+
+export function isPodReady(p: V1Pod): boolean {
+  return (
+    !p.metadata?.deletionTimestamp &&
+    (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+export function podReadiness(options: PodReadinessOptions): Observer {
+  const interval = options.intervalMs ?? 500;
+  return {
+    name: 'pod-readiness',
+    describe: () => `sample Ready pods matching ${options.selector} every ${interval}ms`,
+    async start(ctx) {
+      let stopped = false;
+      const sample = async () => {
+        try {
+          const pods = await ctx.kube.list<V1Pod>('v1', 'Pod', {
+            namespace: ctx.namespace,
+            labelSelector: options.selector,
+          });
+          const ready = pods.filter(isPodReady);
+          const detail: ReadinessSample = {
+            observer: 'pod-readiness',
+            selector: options.selector,
+            ready: ready.length,
+            total: pods.length,
+            notReady: pods.filter((p) => !isPodReady(p)).map((p) => p.metadata?.name ?? ''),
+          };
+          ctx.record('sample', { ...detail });
+        } catch (err) {
+          ctx.record('sample-error', { observer: 'pod-readiness', error: errorMessage(err) });
+        }
+      };
+      await sample();
+      const loop = (async () => {
+        while (!stopped) {
+          await ctx.clock.sleep(interval).catch(() => {});
+          if (!stopped) await sample();
+        }
+      })();
+      return {
+        async stop() {
+          stopped = true;
+          await loop;
+        },
+      };
+    },
+  };
+}
