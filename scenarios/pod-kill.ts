@@ -57,7 +57,11 @@ export default defineScenario({
         const d = structuredClone(o) as V1Deployment;
         d.spec!.replicas = 3;
         const c = d.spec!.template.spec!.containers[0]!;
-        c.readinessProbe = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, failureThreshold: 1 };
+        c.readinessProbe = {
+          httpGet: { path: '/readyz', port: 'http' },
+          periodSeconds: 2,
+          failureThreshold: 1,
+        };
         return d;
       }),
   },

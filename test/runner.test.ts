@@ -9,8 +9,8 @@ import { STEPS } from '../src/harness/scenario.ts';
 import { jsonReporter } from '../src/report/json.ts';
 import { junitReporter } from '../src/report/junit.ts';
 import type { RunReport } from '../src/report/model.ts';
+import { startTestCluster, type TestCluster } from './support/cluster.ts';
 import { type FixtureOptions, fixtureScenario } from './support/fixture-scenario.ts';
-import { type TestCluster, startTestCluster } from './support/cluster.ts';
 import { runReportSchema } from './support/report-schema.ts';
 
 let tc: TestCluster;
@@ -63,7 +63,9 @@ describe('runner lifecycle (in-memory test API server)', () => {
     const report = await runFixture({});
     const journal = readJournal(report.journal!);
     expect(journal.ended).toBe(true);
-    const verbs = journal.entries.map((e) => `${e.mutation.verb} ${e.mutation.ref.kind}/${e.mutation.ref.name}`);
+    const verbs = journal.entries.map(
+      (e) => `${e.mutation.verb} ${e.mutation.ref.kind}/${e.mutation.ref.name}`,
+    );
     expect(verbs).toEqual([
       `create Namespace/${s0(report).namespace}`,
       'create Pod/web-0',
@@ -112,8 +114,9 @@ describe('runner lifecycle (in-memory test API server)', () => {
   it('reverts on interrupt (SIGINT path in-process) and reports it', async () => {
     const interrupt = new AbortController();
     const pending = runFixture({ hold: '10s', touchShared: true }, { interrupt: interrupt.signal });
-    await waitFor(() => tc.server.get({ apiVersion: 'v1', kind: 'Node', name: 'worker-1' })?.spec, (spec) =>
-      Boolean((spec as { unschedulable?: boolean } | undefined)?.unschedulable),
+    await waitFor(
+      () => tc.server.get({ apiVersion: 'v1', kind: 'Node', name: 'worker-1' })?.spec,
+      (spec) => Boolean((spec as { unschedulable?: boolean } | undefined)?.unschedulable),
     );
     expect(tc.server.snapshot()).not.toEqual(before);
     interrupt.abort(new InterruptedError('SIGINT'));
@@ -146,7 +149,9 @@ describe('runner lifecycle (in-memory test API server)', () => {
       'fixture-web',
       'fixture-web [control: must fail]',
     ]);
-    expect(cases.every((c: Record<string, unknown>) => c.failure === undefined && c.error === undefined)).toBe(true);
+    expect(
+      cases.every((c: Record<string, unknown>) => c.failure === undefined && c.error === undefined),
+    ).toBe(true);
   });
 });
 

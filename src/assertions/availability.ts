@@ -22,7 +22,12 @@ export function minReadyReplicas(options: MinReadyOptions): Assertion {
     evaluate(input: AssertionInput) {
       const samples = input.timeline.filter((e) => {
         const d = e.detail as Partial<ReadinessSample> | undefined;
-        return e.event === 'sample' && FAULT_WINDOW.has(e.step) && d?.observer === 'pod-readiness' && d.selector === options.selector;
+        return (
+          e.event === 'sample' &&
+          FAULT_WINDOW.has(e.step) &&
+          d?.observer === 'pod-readiness' &&
+          d.selector === options.selector
+        );
       });
       if (samples.length === 0) {
         return {
@@ -31,7 +36,9 @@ export function minReadyReplicas(options: MinReadyOptions): Assertion {
           evidence: [],
         };
       }
-      const below = samples.filter((e) => ((e.detail as unknown as ReadinessSample).ready ?? 0) < options.min);
+      const below = samples.filter(
+        (e) => ((e.detail as unknown as ReadinessSample).ready ?? 0) < options.min,
+      );
       const lowest = Math.min(...samples.map((e) => (e.detail as unknown as ReadinessSample).ready));
       if (below.length === 0) {
         return {

@@ -1,1 +1,1 @@
-export { minReadyReplicas, type MinReadyOptions } from './availability.ts';
+export { type MinReadyOptions, minReadyReplicas } from './availability.ts';

@@ -49,7 +49,9 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .fail((msg, err) => {
       // yargs validation (unknown flag, missing argument) and errors thrown by handlers both land here.
       if (err) throw err;
-      throw new UsageError(msg.startsWith('Did you mean') ? `unknown command "${argv[0] ?? ''}". ${msg}` : msg);
+      throw new UsageError(
+        msg.startsWith('Did you mean') ? `unknown command "${argv[0] ?? ''}". ${msg}` : msg,
+      );
     });
   try {
     await parser.parseAsync();

@@ -18,7 +18,11 @@ export function cordonNode(options: CordonOptions): Fault {
       `mark node ${typeof options.node === 'string' ? options.node : '(chosen at run time)'} unschedulable`,
     async inject(ctx) {
       target = typeof options.node === 'string' ? options.node : await options.node(ctx);
-      await ctx.kube.patch({ apiVersion: 'v1', kind: 'Node', name: target }, { spec: { unschedulable: true } }, 'strategic');
+      await ctx.kube.patch(
+        { apiVersion: 'v1', kind: 'Node', name: target },
+        { spec: { unschedulable: true } },
+        'strategic',
+      );
       ctx.record('node-cordoned', { node: target });
     },
     async observe(ctx) {
@@ -28,7 +32,9 @@ export function cordonNode(options: CordonOptions): Fault {
       return {
         observed: cordoned,
         summary: `node ${target} ${cordoned ? 'is' : 'is not'} unschedulable`,
-        evidence: [{ what: `spec.unschedulable=${String(node?.spec?.unschedulable ?? false)}`, ref: `Node/${target}` }],
+        evidence: [
+          { what: `spec.unschedulable=${String(node?.spec?.unschedulable ?? false)}`, ref: `Node/${target}` },
+        ],
       };
     },
   };

@@ -1,2 +1,2 @@
-export { cordonNode, type CordonOptions } from './cordon-node.ts';
-export { podKill, type PodKillOptions } from './pod-kill.ts';
+export { type CordonOptions, cordonNode } from './cordon-node.ts';
+export { type PodKillOptions, podKill } from './pod-kill.ts';

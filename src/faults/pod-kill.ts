@@ -33,7 +33,10 @@ export function podKill(options: PodKillOptions): Fault {
         .slice(0, count);
       for (const p of victims) {
         const name = p.metadata?.name ?? '';
-        await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name }, { gracePeriodSeconds: grace });
+        await ctx.kube.delete(
+          { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name },
+          { gracePeriodSeconds: grace },
+        );
         killed.push({ name, uid: p.metadata?.uid ?? '' });
         ctx.record('pod-deleted', { pod: name });
       }
@@ -42,13 +45,19 @@ export function podKill(options: PodKillOptions): Fault {
       if (killed.length === 0) {
         return { observed: false, summary: `no running pod matched ${options.selector}`, evidence: [] };
       }
-      const live = await ctx.kube.list<V1Pod>('v1', 'Pod', { namespace: ctx.namespace, labelSelector: options.selector });
+      const live = await ctx.kube.list<V1Pod>('v1', 'Pod', {
+        namespace: ctx.namespace,
+        labelSelector: options.selector,
+      });
       const liveUids = new Set(live.map((p) => p.metadata?.uid));
       const gone = killed.filter((k) => !liveUids.has(k.uid));
       return {
         observed: gone.length === killed.length,
         summary: `${gone.length}/${killed.length} killed pod(s) gone`,
-        evidence: killed.map((k) => ({ what: liveUids.has(k.uid) ? 'still present' : 'deleted', ref: `Pod/${k.name}` })),
+        evidence: killed.map((k) => ({
+          what: liveUids.has(k.uid) ? 'still present' : 'deleted',
+          ref: `Pod/${k.name}`,
+        })),
       };
     },
   };

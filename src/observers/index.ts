@@ -1,1 +1,1 @@
-export { isPodReady, podReadiness, type PodReadinessOptions, type ReadinessSample } from './pod-readiness.ts';
+export { isPodReady, type PodReadinessOptions, podReadiness, type ReadinessSample } from './pod-readiness.ts';

@@ -29,7 +29,14 @@ export async function startTestCluster(): Promise<TestCluster> {
     kubeConfig: kc,
     context: 'memory',
     server: server.url,
-    locator: { provider: 'context', name: 'memory', inProcess: false, kubeconfigPath, context: 'memory', server: server.url },
+    locator: {
+      provider: 'context',
+      name: 'memory',
+      inProcess: false,
+      kubeconfigPath,
+      context: 'memory',
+      server: server.url,
+    },
     dispose: async () => {},
   };
   return { server, dir, kubeconfigPath, cluster, close: () => server.close() };

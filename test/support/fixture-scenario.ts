@@ -4,9 +4,9 @@
  * the second), the control arm one, so killing one pod breaks only the control arm.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { defineScenario, type Scenario, type StepTimeouts } from '../../src/index.ts';
 import { minReadyReplicas } from '../../src/assertions/index.ts';
 import { cordonNode, podKill } from '../../src/faults/index.ts';
+import { defineScenario, type Scenario, type StepTimeouts } from '../../src/index.ts';
 import { podReadiness } from '../../src/observers/index.ts';
 
 export const FIXTURE_NODE = 'worker-1';
@@ -42,7 +42,12 @@ export function fixtureScenario(o: FixtureOptions = {}): Scenario {
     suites: ['fixtures'],
     workloads: [
       pod('web-0'),
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'test' } } as KubernetesObject,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings' },
+        data: { mode: 'test' },
+      } as KubernetesObject,
     ],
     mitigation: { description: 'a second replica', manifests: [pod('web-1')] },
     fault: [
@@ -80,8 +85,13 @@ export function fixtureScenario(o: FixtureOptions = {}): Scenario {
       async beforeInject(ctx) {
         if (o.throwIn === 'beforeInject') throw new Error('hook beforeInject failed on purpose');
         if (o.hangInInject) {
-          await ctx.kube.patch({ apiVersion: 'v1', kind: 'Node', name: FIXTURE_NODE }, { metadata: { labels: { hung: 'yes' } } });
-          await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+          await ctx.kube.patch(
+            { apiVersion: 'v1', kind: 'Node', name: FIXTURE_NODE },
+            { metadata: { labels: { hung: 'yes' } } },
+          );
+          await new Promise((_, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+          );
         }
       },
     },
@@ -91,9 +101,19 @@ export function fixtureScenario(o: FixtureOptions = {}): Scenario {
 /** Objects every test cluster starts with: nodes and a shared namespace the runs must leave as found. */
 export function seedCluster(seed: (obj: Record<string, unknown>) => void): void {
   for (const name of ['control-plane', FIXTURE_NODE, 'worker-2']) {
-    seed({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: {} });
+    seed({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+      spec: {},
+    });
   }
   seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shared' } });
-  seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config', namespace: 'shared' }, data: { mode: 'calm' } });
+  seed({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'config', namespace: 'shared' },
+    data: { mode: 'calm' },
+  });
 }

@@ -8,9 +8,11 @@
  * discovery, CRUD, list selectors, the three patch types, pod eviction and `Status` error bodies.
  *
  * Deliberately missing: auth, TLS, watch, admission/validation beyond object names, controllers,
- * garbage collection (except that deleting a Namespace drops its contents at once), server-side apply.
- * Readiness is faked instead of reconciled: with `readyOnCreate` a workload gets an "everything is
- * ready" status as soon as it is created or its spec changes.
+ * garbage collection (except that deleting a Namespace drops its contents at once), server-side apply,
+ * protobuf and YAML request bodies (so kubectl's typed generators such as `kubectl create namespace x`
+ * get a 415; `kubectl apply -f` sends JSON and works). Readiness is faked instead of reconciled: with
+ * `readyOnCreate` a workload gets an "everything is ready" status as soon as it is created or its spec
+ * changes. The store starts empty: not even the `default` namespace exists until a test creates it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -973,7 +975,10 @@ class Backend {
     }
     this.initialStatus(k, obj);
     if (!call.dryRun) this.store(obj);
-    return { status: 201, body: clone(obj) };
+    return {
+      status: 201,
+      body: clone(this.objects.get(keyOf(k.apiVersion, k.kind, namespace, name)) ?? obj),
+    };
   }
 
   /** Status is server-owned for kinds with a status subresource, so create resets it like the real server does. */
@@ -1020,8 +1025,9 @@ class Backend {
       if (specChanged && this.readyOnCreate && k.ready) result.status = readyStatus(k, result);
     }
     metadataOf(result).resourceVersion = call.dryRun ? oldMeta.resourceVersion : this.nextResourceVersion();
-    if (!call.dryRun) this.store(result);
-    return clone(result);
+    if (call.dryRun) return clone(result);
+    this.store(result);
+    return clone(this.require(k, identity(result).namespace, identity(result).name));
   }
 
   private applyPatch(call: Call, k: KindInfo, old: Obj): Obj {
@@ -1135,7 +1141,14 @@ class Backend {
 
   private store(obj: Obj): void {
     const id = identity(obj);
-    this.objects.set(keyOf(id.apiVersion, id.kind, id.namespace, id.name), obj);
+    // Same leading keys as real responses, so dumps and `kubectl get -o yaml` read naturally.
+    const { apiVersion, kind, metadata, ...rest } = obj;
+    this.objects.set(keyOf(id.apiVersion, id.kind, id.namespace, id.name), {
+      apiVersion,
+      kind,
+      metadata,
+      ...rest,
+    });
   }
 
   private all(): Obj[] {

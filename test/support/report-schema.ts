@@ -2,8 +2,18 @@
 import { z } from 'zod';
 
 const verdict = z.enum(['passed', 'failed', 'inconclusive', 'error']);
-const assertion = z.object({ name: z.string(), pass: z.boolean(), summary: z.string(), evidence: z.array(z.unknown()) });
-const timelineEvent = z.object({ t: z.number(), step: z.string(), event: z.string(), detail: z.unknown().optional() });
+const assertion = z.object({
+  name: z.string(),
+  pass: z.boolean(),
+  summary: z.string(),
+  evidence: z.array(z.unknown()),
+});
+const timelineEvent = z.object({
+  t: z.number(),
+  step: z.string(),
+  event: z.string(),
+  detail: z.unknown().optional(),
+});
 
 export const runReportSchema = z.object({
   tool: z.literal('scars'),

@@ -135,6 +135,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           interrupt: interrupt.signal,
           forceStop: forceStop.signal,
         });
+        if (report.error) io.stderr.write(`scars: ${report.error}\n`);
         if (reporterNames.some((r) => r !== 'console')) io.stdout.write(`reports: ${out}\n`);
         setExit(report.exitCode);
       } finally {

@@ -1,0 +1,138 @@
+/**
+ * The real CLI in a child process: help, list, validate, dry-run, bad input, and exit codes.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from './support/cli.ts';
+
+describe('scars CLI', () => {
+  it('--help lists the commands and exit codes', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const word of ['run', 'list', 'validate', 'cleanup', '130 interrupted'])
+      expect(r.stdout).toContain(word);
+  });
+
+  it('run --help explains the flags', async () => {
+    const r = await cli(['run', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--suite', '--provider', '--reporter', '--out', '--control', '--dry-run']) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it('list shows the built-in scenarios', async () => {
+    const r = await cli(['list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/pod-kill\s+default,nightly/);
+  });
+
+  it('validate passes the built-in scenarios', async () => {
+    const r = await cli(['validate']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ok   scenarios/pod-kill.ts (pod-kill)');
+  });
+
+  it.each([
+    [
+      'bad-duration.ts',
+      /^test\/fixtures\/bad\/bad-duration\.ts:11: hold: expected a duration like "30s".*got "thirty seconds"$/,
+    ],
+    [
+      'unknown-field.ts',
+      /^test\/fixtures\/bad\/unknown-field\.ts:11: setle: unknown field \(did you mean "settle"\?\)$/,
+    ],
+    ['missing-kind.ts', /^test\/fixtures\/bad\/missing-kind\.ts:10: workloads\[1\]\.kind: expected a kind/],
+    [
+      'not-wrapped.ts',
+      /^test\/fixtures\/bad\/not-wrapped\.ts: export default: expected `export default defineScenario/,
+    ],
+    ['syntax-error.ts', /^test\/fixtures\/bad\/syntax-error\.ts:6: Expected "}" but found "workloads"$/],
+  ])('validate %s: exit 2 and one line naming file, line and field', async (file, re) => {
+    const r = await cli(['validate', `test/fixtures/bad/${file}`]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(re);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('run rejects a broken scenario with exit 2 before any cluster is contacted', async () => {
+    const r = await cli(['run', 'test/fixtures/bad/bad-duration.ts', '--provider', 'context']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-duration\.ts:11: hold:/);
+  });
+
+  it('unknown scenario, suite, flag and command: exit 2 with a suggestion', async () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'pod-kil'], /unknown scenario "pod-kil" \(did you mean "pod-kill"\?\)/],
+      [['run', '--suite', 'nightlyy'], /unknown suite "nightlyy" \(did you mean "nightly"\?\)/],
+      [['run', '--controll'], /Unknown argument: controll/],
+      [['rnu'], /unknown command "rnu". Did you mean run\?/],
+      [['run', '--reporter', 'junt'], /unknown reporter "junt" \(did you mean "junit"\?\)/],
+      [['run', '--provider', 'kube'], /Invalid values:[\s\S]*provider/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(re);
+    }
+  });
+
+  it('a bad YAML config: exit 2 naming file, line and field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scars-cfg-'));
+    writeFileSync(join(dir, 'scars.config.yaml'), 'provider: sim\nreporters:\n  - console\n  - xml\n');
+    const r = await cli(['list'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'scars: scars.config.yaml:4: reporters[1]: expected one of console, json, junit, got "xml"',
+    );
+  });
+
+  it('run --dry-run prints the plan and opens no connection', async () => {
+    // A listener standing in for the cluster: the dry run must never connect to it.
+    let connections = 0;
+    const server = createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'scars-dry-'));
+    const kubeconfig = join(dir, 'kubeconfig.yaml');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: local, context: {cluster: c, user: u}}]\ncurrent-context: local\n`,
+    );
+    try {
+      const r = await cli([
+        'run',
+        'pod-kill',
+        '--control',
+        '--dry-run',
+        '--provider',
+        'context',
+        '--kubeconfig',
+        kubeconfig,
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Deployment/web');
+      expect(r.stdout).toContain('inject: pod-kill');
+      expect(r.stdout).toContain('control arm (no mitigation; assertions must FAIL)');
+      expect(connections).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('the sim provider is not built yet: exit 3 saying so, never a silent substitute', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scars-sim-'));
+    const r = await cli(['run', 'pod-kill', '--reporter', 'json', '--out', dir]);
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).toMatch(/provider "sim" is not available/);
+  });
+});
