@@ -38,8 +38,7 @@ export class KubeApiError extends Error {
 }
 
 export type EvictionOutcome =
-  | { evicted: true }
-  | { evicted: false; code: number; reason: string; message: string };
+  { evicted: true } | { evicted: false; code: number; reason: string; message: string };
 
 export class KubeApi {
   private readonly objects: KubernetesObjectApi;

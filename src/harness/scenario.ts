@@ -50,8 +50,7 @@ export interface RunContext extends BuildContext {
 }
 
 export type WorkloadSource =
-  | KubernetesObject
-  | ((ctx: BuildContext) => KubernetesObject | KubernetesObject[]);
+  KubernetesObject | ((ctx: BuildContext) => KubernetesObject | KubernetesObject[]);
 
 export interface Mitigation {
   description: string;

@@ -116,11 +116,35 @@ const KINDS: readonly KindInfo[] = [
   defineKind('v1', 'Secret', 'secrets'),
   defineKind('v1', 'Event', 'events', { short: ['ev'] }),
   defineKind('v1', 'ServiceAccount', 'serviceaccounts', { short: ['sa'] }),
-  defineKind('apps/v1', 'Deployment', 'deployments', { spec: true, sub: ['status', 'scale'], short: ['deploy'], ready: 'replicas' }),
-  defineKind('apps/v1', 'ReplicaSet', 'replicasets', { spec: true, sub: ['status', 'scale'], short: ['rs'], ready: 'replicas' }),
-  defineKind('apps/v1', 'DaemonSet', 'daemonsets', { spec: true, sub: ['status'], short: ['ds'], ready: 'daemon' }),
-  defineKind('apps/v1', 'StatefulSet', 'statefulsets', { spec: true, sub: ['status', 'scale'], short: ['sts'], ready: 'replicas' }),
-  defineKind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets', { spec: true, sub: ['status'], short: ['pdb'] }),
+  defineKind('apps/v1', 'Deployment', 'deployments', {
+    spec: true,
+    sub: ['status', 'scale'],
+    short: ['deploy'],
+    ready: 'replicas',
+  }),
+  defineKind('apps/v1', 'ReplicaSet', 'replicasets', {
+    spec: true,
+    sub: ['status', 'scale'],
+    short: ['rs'],
+    ready: 'replicas',
+  }),
+  defineKind('apps/v1', 'DaemonSet', 'daemonsets', {
+    spec: true,
+    sub: ['status'],
+    short: ['ds'],
+    ready: 'daemon',
+  }),
+  defineKind('apps/v1', 'StatefulSet', 'statefulsets', {
+    spec: true,
+    sub: ['status', 'scale'],
+    short: ['sts'],
+    ready: 'replicas',
+  }),
+  defineKind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets', {
+    spec: true,
+    sub: ['status'],
+    short: ['pdb'],
+  }),
   defineKind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies', { spec: true, short: ['netpol'] }),
 ];
 
