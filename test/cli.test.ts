@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './support/cli.ts';
+import { cli, REPO } from './support/cli.ts';
 
 describe('scars CLI', () => {
   it('--help lists the commands and exit codes', async () => {
@@ -71,7 +71,7 @@ describe('scars CLI', () => {
     const cases: [string[], RegExp][] = [
       [['run', 'pod-kil'], /unknown scenario "pod-kil" \(did you mean "pod-kill"\?\)/],
       [['run', '--suite', 'nightlyy'], /unknown suite "nightlyy" \(did you mean "nightly"\?\)/],
-      [['run', '--controll'], /Unknown argument: controll/],
+      [['run', '--controll'], /Unknown argument: controll \(did you mean --control\?\)/],
       [['rnu'], /unknown command "rnu". Did you mean run\?/],
       [['run', '--reporter', 'junt'], /unknown reporter "junt" \(did you mean "junit"\?\)/],
       [['run', '--provider', 'kube'], /Invalid values:[\s\S]*provider/],
@@ -130,8 +130,10 @@ describe('scars CLI', () => {
   });
 
   it('the sim provider is not built yet: exit 3 saying so, never a silent substitute', async () => {
+    // Run from a scratch folder so the run's journal does not land in the repository.
     const dir = mkdtempSync(join(tmpdir(), 'scars-sim-'));
-    const r = await cli(['run', 'pod-kill', '--reporter', 'json', '--out', dir]);
+    writeFileSync(join(dir, 'scars.config.yaml'), `scenarioDirs: [${join(REPO, 'scenarios')}]\n`);
+    const r = await cli(['run', 'pod-kill', '--reporter', 'json', '--out', dir], { cwd: dir });
     expect(r.code).toBe(3);
     expect(r.stdout + r.stderr).toMatch(/provider "sim" is not available/);
   });

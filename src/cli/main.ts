@@ -3,6 +3,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, errorMessage, ScarsError, UsageError } from '../errors.ts';
+import { closest } from '../harness/suggest.ts';
 import { VERSION } from '../version.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';
@@ -49,9 +50,8 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .fail((msg, err) => {
       // yargs validation (unknown flag, missing argument) and errors thrown by handlers both land here.
       if (err) throw err;
-      throw new UsageError(
-        msg.startsWith('Did you mean') ? `unknown command "${argv[0] ?? ''}". ${msg}` : msg,
-      );
+      if (msg.startsWith('Did you mean')) throw new UsageError(`unknown command "${argv[0] ?? ''}". ${msg}`);
+      throw new UsageError(withFlagHint(msg));
     });
   try {
     await parser.parseAsync();
@@ -68,6 +68,31 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     return code;
   }
   return exitCode;
+}
+
+/** Every flag of every command, for "did you mean" on a mistyped one. */
+const KNOWN_FLAGS = [
+  'config',
+  'help',
+  'version',
+  'suite',
+  'provider',
+  'reporter',
+  'out',
+  'control',
+  'dry-run',
+  'kubeconfig',
+  'context',
+  'json',
+  'run',
+  'all',
+];
+
+/** yargs says "Unknown argument: controll"; add the flag it most likely meant. */
+function withFlagHint(msg: string): string {
+  const unknown = msg.match(/^Unknown arguments?: ([^,\s]+)/)?.[1];
+  const hint = unknown ? closest(unknown, KNOWN_FLAGS) : undefined;
+  return hint ? `${msg} (did you mean --${hint}?)` : msg;
 }
 
 function defaultIO(): CliIO {

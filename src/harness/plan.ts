@@ -48,7 +48,7 @@ export function planScenarios(
         return {
           arm,
           namespace,
-          objects: buildArmObjects(s, ctx).map((o) => formatRef(refOf(o))),
+          objects: describeObjects(s, ctx),
           faults: faultsOf(s).map((f) => `${f.name}: ${f.describe(ctx)}`),
           observers: (s.observers ?? []).map((o) => `${o.name}: ${o.describe(ctx)}`),
           steadyState: (s.steadyState ?? []).map((c) => c.name),
@@ -58,6 +58,21 @@ export function planScenarios(
         };
       }),
     };
+  });
+}
+
+/** Each object of the arm, marked where the main arm's mitigation added or changed it. */
+function describeObjects(s: LoadedScenario['scenario'], ctx: BuildContext): string[] {
+  const objects = buildArmObjects(s, ctx);
+  if (ctx.arm !== 'main') return objects.map((o) => formatRef(refOf(o)));
+  const unmitigated = new Map(
+    buildArmObjects(s, { ...ctx, arm: 'control' }).map((o) => [formatRef(refOf(o)), JSON.stringify(o)]),
+  );
+  return objects.map((o) => {
+    const key = formatRef(refOf(o));
+    const without = unmitigated.get(key);
+    if (without === undefined) return `${key}  (added by the mitigation)`;
+    return without === JSON.stringify(o) ? key : `${key}  (changed by the mitigation)`;
   });
 }
 
