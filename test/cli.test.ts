@@ -137,4 +137,48 @@ describe('scars CLI', () => {
     expect(r.code).toBe(3);
     expect(r.stdout + r.stderr).toMatch(/provider "sim" is not available/);
   });
+  it('list --json is machine-readable', async () => {
+    const r = await cli(['list', '--json']);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as {
+      scenarios: { name: string; control: boolean }[];
+      suites: string[];
+    };
+    expect(parsed.scenarios.find((s) => s.name === 'pod-kill')?.control).toBe(true);
+    expect(parsed.suites).toEqual(['default', 'nightly']);
+  });
+
+  it('an unreachable local cluster: exit 3 naming the server', async () => {
+    // Bind then close a port, so nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const dir = mkdtempSync(join(tmpdir(), 'scars-down-'));
+    const kubeconfig = join(dir, 'kubeconfig.yaml');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: local, context: {cluster: c, user: u}}]\ncurrent-context: local\n`,
+    );
+    writeFileSync(join(dir, 'scars.config.yaml'), `scenarioDirs: [${join(REPO, 'scenarios')}]\n`);
+    const r = await cli(
+      [
+        'run',
+        'pod-kill',
+        '--provider',
+        'context',
+        '--kubeconfig',
+        kubeconfig,
+        '--reporter',
+        'json',
+        '--out',
+        dir,
+      ],
+      { cwd: dir },
+    );
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      new RegExp(`cannot reach the API server of context "local" \\(http://127.0.0.1:${port}\\)`),
+    );
+  });
 });
