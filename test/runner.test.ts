@@ -126,6 +126,16 @@ describe('runner lifecycle (in-memory test API server)', () => {
     expect(tc.server.snapshot()).toEqual(before);
   });
 
+  it('says inconclusive, injects nothing and cleans up when the steady state does not hold', async () => {
+    const report = await runFixture({ unsteady: true });
+    const s = s0(report);
+    expect(s.verdict).toBe('inconclusive');
+    expect(s.reason).toBe('steady state "web-healthy" not met: web answers 503');
+    expect(s.timeline.some((e) => e.step === 'inject')).toBe(false);
+    expect(report.exitCode).toBe(1);
+    expect(tc.server.snapshot()).toEqual(before);
+  });
+
   it('says inconclusive when the fault was not seen to take effect', async () => {
     const report = await runFixture({ missTheTarget: true });
     expect(s0(report).verdict).toBe('inconclusive');

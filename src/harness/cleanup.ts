@@ -15,7 +15,6 @@ import { revertEntries } from './revert.ts';
 export interface CleanupOptions {
   journalDir: string;
   runId?: string | undefined;
-  all?: boolean;
   allowContexts: readonly string[];
   log: (line: string) => void;
 }

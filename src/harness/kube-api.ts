@@ -10,7 +10,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
 } from '@kubernetes/client-node';
-import { formatRef, type KubeRef } from './kube-ref.ts';
+import { formatRef, type KubeRef, refOf } from './kube-ref.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -84,7 +84,7 @@ export class KubeApi {
     try {
       return (await this.objects.create(obj as KubernetesObject & { metadata: { name: string } })) as T;
     } catch (err) {
-      throw toKubeError(err, 'CREATE', formatRef({ ...refFromObject(obj) }));
+      throw toKubeError(err, 'CREATE', formatRef(refOf(obj)));
     }
   }
 
@@ -163,16 +163,6 @@ function specOf(ref: KubeRef): KubernetesObject & { metadata: { name: string; na
 
 function nameOf(ref: KubeRef): { name: string; namespace?: string } {
   return ref.namespace ? { name: ref.name, namespace: ref.namespace } : { name: ref.name };
-}
-
-function refFromObject(obj: KubernetesObject): KubeRef {
-  const ref: KubeRef = {
-    apiVersion: obj.apiVersion ?? 'v1',
-    kind: obj.kind ?? '?',
-    name: obj.metadata?.name ?? obj.metadata?.generateName ?? '?',
-  };
-  if (obj.metadata?.namespace) ref.namespace = obj.metadata.namespace;
-  return ref;
 }
 
 function asRecord(v: unknown): Record<string, unknown> {

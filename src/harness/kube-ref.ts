@@ -12,7 +12,8 @@ export function refOf(obj: KubernetesObject): KubeRef {
   const ref: KubeRef = {
     apiVersion: obj.apiVersion ?? 'v1',
     kind: obj.kind ?? '',
-    name: obj.metadata?.name ?? '',
+    // generateName stands in for objects the server will name (for messages only).
+    name: obj.metadata?.name ?? obj.metadata?.generateName ?? '',
   };
   if (obj.metadata?.namespace) ref.namespace = obj.metadata.namespace;
   return ref;

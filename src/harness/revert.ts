@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import { RUN_LABEL } from './journalled-kube.ts';
 import type { KubeApi } from './kube-api.ts';
-import { formatRef } from './kube-ref.ts';
+import { formatRef, refOf } from './kube-ref.ts';
 
 export interface RevertReport {
   reverted: number;
@@ -72,12 +72,7 @@ async function undoOne(
       return { result: 'reverted' };
     }
     case 'create': {
-      const ref = {
-        apiVersion: undo.object.apiVersion ?? 'v1',
-        kind: undo.object.kind ?? '',
-        name: undo.object.metadata?.name ?? '',
-        ...(undo.object.metadata?.namespace ? { namespace: undo.object.metadata.namespace } : {}),
-      };
+      const ref = refOf(undo.object);
       if (await api.read(ref)) return { result: 'skipped', note: `${formatRef(ref)} exists again` };
       await api.create(undo.object);
       return { result: 'reverted' };

@@ -23,7 +23,7 @@ import { VERSION } from '../version.ts';
 import { DEFAULT_HOLD, DEFAULT_SETTLE, DEFAULT_STEP_TIMEOUTS, READY_POLL_MS } from './defaults.ts';
 import { type Duration, parseDuration } from './duration.ts';
 import { Journal, type JournalEntry, type JournalScope } from './journal.ts';
-import { JournalledKube, RUN_LABEL } from './journalled-kube.ts';
+import { JournalledKube } from './journalled-kube.ts';
 import { KubeApi } from './kube-api.ts';
 import { formatRef, refOf } from './kube-ref.ts';
 import { readinessOf } from './readiness.ts';
@@ -66,7 +66,10 @@ export interface RunOptions {
   cluster?: ProvisionedCluster;
 }
 
-/** Thrown inside an arm to end it with a verdict other than error. */
+/**
+ * The system was not healthy before the fault: nothing can be concluded about the mitigation,
+ * so the arm ends inconclusive (not error: scars itself did not fail).
+ */
 class SteadyStateFailed extends Error {}
 
 export async function run(options: RunOptions): Promise<RunReport> {
@@ -420,6 +423,7 @@ function verdictOf(
 ): { verdict: Verdict; reason: string } {
   if (failure instanceof InterruptedError) return { verdict: 'error', reason: failure.message };
   if (failure instanceof StepTimeoutError) return { verdict: 'error', reason: failure.message };
+  if (failure instanceof SteadyStateFailed) return { verdict: 'inconclusive', reason: failure.message };
   if (failure) return { verdict: 'error', reason: errorMessage(failure) };
   const notSeen = faults.filter((f) => !f.observed);
   if (notSeen.length) {
@@ -550,5 +554,3 @@ export function exitCodeOf(report: RunReport): number {
   }
   return ExitCode.passed;
 }
-
-export { RUN_LABEL };

@@ -22,6 +22,8 @@ export interface FixtureOptions {
   timeouts?: StepTimeouts;
   /** Kill pods matching a selector nothing matches, so the fault cannot be observed. */
   missTheTarget?: boolean;
+  /** A steady-state check that fails: the system is not healthy before the fault. */
+  unsteady?: boolean;
   /** Also patch the (pre-existing) shared ConfigMap in namespace `shared`. */
   touchShared?: boolean;
 }
@@ -70,6 +72,13 @@ export function fixtureScenario(o: FixtureOptions = {}): Scenario {
             },
           ]
         : []),
+    ],
+    steadyState: [
+      {
+        name: 'web-healthy',
+        check: async () =>
+          o.unsteady ? { ok: false, summary: 'web answers 503' } : { ok: true, summary: 'web answers 200' },
+      },
     ],
     observers: [podReadiness({ selector, intervalMs: 50 })],
     expect: [minReadyReplicas({ selector, min: 1 })],

@@ -38,7 +38,6 @@ export function cleanupCommand(
       const result = await cleanup({
         journalDir,
         runId: args.run,
-        all: args.all ?? false,
         allowContexts: config.allowContexts,
         log: (line) => io.stdout.write(`  ${line}\n`),
       });
