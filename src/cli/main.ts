@@ -8,6 +8,7 @@ import { VERSION } from '../version.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
+import { simCommand } from './commands/sim.ts';
 import { validateCommand } from './commands/validate.ts';
 
 export interface CliIO {
@@ -34,12 +35,13 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .command(listCommand(io, setExit))
     .command(validateCommand(io, setExit))
     .command(cleanupCommand(io, setExit))
+    .command(simCommand(io, setExit))
     .option('config', {
       type: 'string',
       describe: 'config file (default: scars.config.ts or scars.config.yaml if present)',
       global: true,
     })
-    .demandCommand(1, 'Name a command: run, list, validate or cleanup (scars --help lists them).')
+    .demandCommand(1, 'Name a command: run, list, validate, cleanup or sim (scars --help lists them).')
     .recommendCommands()
     .strict()
     .version(VERSION)
@@ -86,6 +88,11 @@ const KNOWN_FLAGS = [
   'json',
   'run',
   'all',
+  'nodes',
+  'port',
+  'time-scale',
+  'http',
+  'name',
 ];
 
 /** yargs says "Unknown argument: controll"; add the flag it most likely meant. */

@@ -1,13 +1,11 @@
 import type { ProviderName } from '../harness/scenario.ts';
 import { contextProvider } from './context.ts';
 import type { ClusterProvider } from './provider.ts';
+import { simProvider } from './sim.ts';
 import { unavailableProvider } from './unavailable.ts';
 
 const providers: Record<ProviderName, ClusterProvider> = {
-  sim: unavailableProvider(
-    'sim',
-    'the built-in simulated cluster is not built yet (tracked as "Simulator, part 1"); use --provider context with a kind or other local cluster, or --dry-run',
-  ),
+  sim: simProvider(),
   kind: unavailableProvider(
     'kind',
     'the kind provider is not built yet (tracked as "Real clusters and the three uses"); create the cluster with `kind create cluster` and use --provider context --context kind-<name>',

@@ -1,0 +1,194 @@
+/**
+ * The simulated API server's figures:
+ * - pod creates per second through HTTPS with client-node at concurrency 32 (server in its own process);
+ * - list latency with a label selector at 10k and 100k stored pods;
+ * - watch delivery: events per second fanned out to 100 watchers, and per-event latency;
+ * - resident memory with 100k pods stored.
+ */
+import { spawn } from 'node:child_process';
+import { get as httpGet } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { startSimCluster } from '../../src/sim/cluster.ts';
+import { resourceAt } from '../../src/sim/kinds/registry.ts';
+import type { Figures } from '../figures.ts';
+
+const pod = (name: string, app: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels: { app, tier: 'bench' } },
+  spec: {
+    containers: [
+      {
+        name: 'main',
+        image: 'registry.k8s.io/pause:3.9',
+        resources: { requests: { cpu: '10m', memory: '16Mi' } },
+      },
+    ],
+  },
+});
+
+async function createRate(figures: Figures): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sim/serve-child.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const path = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`sim child exited ${code}`)));
+  });
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    const core = kc.makeApiClient(CoreV1Api);
+    const total = 6000;
+    const concurrency = 32;
+    // Warm up connections and JIT before timing.
+    await Promise.all(
+      Array.from({ length: concurrency }, (_, i) =>
+        core.createNamespacedPod({ namespace: 'default', body: pod(`warm-${i}`, 'warm') as V1Pod }),
+      ),
+    );
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          await core.createNamespacedPod({
+            namespace: 'default',
+            body: pod(`p-${i}`, `app-${i % 100}`) as V1Pod,
+          });
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    figures.add(
+      'sim: pod creates/s (HTTPS, client-node, concurrency 32)',
+      total / seconds,
+      'creates/s',
+      '≥ 2000',
+    );
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+async function median(n: number, fn: () => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
+}
+
+function openWatch(url: string, onLine: (line: string) => void): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, (res) => {
+      let buffer = '';
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          onLine(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+        }
+      });
+      resolve(() => req.destroy());
+    });
+    req.on('error', reject);
+  });
+}
+
+async function scale(figures: Figures): Promise<void> {
+  const baseline = process.memoryUsage().rss;
+  const sim = await startSimCluster({ nodes: 3, tls: false, historySize: 10_000 });
+  const pods = resourceAt('v1', 'pods');
+  if (!pods) throw new Error('pods not served');
+  try {
+    const fill = (from: number, to: number) => {
+      for (let i = from; i < to; i++) sim.registry.create(pods, 'default', pod(`p-${i}`, `app-${i % 1000}`));
+    };
+    // 10 pods per app label out of every 10k, so the selected set stays small as the cluster grows.
+    const list = async () => {
+      const res = await fetch(`${sim.url}/api/v1/namespaces/default/pods?labelSelector=app%3Dapp-7`);
+      await res.arrayBuffer();
+    };
+    fill(0, 10_000);
+    figures.add('sim: list 10 pods by label among 10k (median)', await median(50, list), 'ms');
+    let t0 = performance.now();
+    fill(10_000, 100_000);
+    const perCreate = (performance.now() - t0) / 90_000;
+    figures.add('sim: in-process create (registry, no HTTP)', perCreate * 1000, 'µs/pod');
+    figures.add('sim: list 100 pods by label among 100k (median)', await median(50, list), 'ms');
+    global.gc?.();
+    figures.add(
+      'sim: RSS with 100k pods stored',
+      (process.memoryUsage().rss - baseline) / 2 ** 20,
+      'MiB',
+      '< 1536',
+    );
+
+    const watchers = 100;
+    const events = 1000;
+    const received = new Array<number>(watchers).fill(0);
+    const latencies: number[] = [];
+    const sentAt = new Map<string, number>();
+    const closers = await Promise.all(
+      Array.from({ length: watchers }, (_, w) =>
+        openWatch(
+          `${sim.url}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${sim.store.resourceVersion}`,
+          (line) => {
+            const name = (JSON.parse(line) as { object: { metadata: { name: string } } }).object.metadata
+              .name;
+            received[w]! += 1;
+            const s = sentAt.get(name);
+            if (s !== undefined) latencies.push(performance.now() - s);
+          },
+        ),
+      ),
+    );
+    const configmaps = resourceAt('v1', 'configmaps');
+    if (!configmaps) throw new Error('configmaps not served');
+    t0 = performance.now();
+    for (let i = 0; i < events; i++) {
+      const name = `cm-${i}`;
+      sentAt.set(name, performance.now());
+      sim.registry.create(configmaps, 'default', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name },
+        data: { i: String(i) },
+      });
+      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+    }
+    while (received.some((n) => n < events)) await new Promise((r) => setTimeout(r, 5));
+    const seconds = (performance.now() - t0) / 1000;
+    for (const close of closers) close();
+    latencies.sort((a, b) => a - b);
+    figures.add(
+      'sim: watch deliveries/s (1000 events × 100 watchers)',
+      (watchers * events) / seconds,
+      'events/s',
+    );
+    figures.add(
+      'sim: watch delivery latency p50',
+      latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
+      'ms',
+    );
+    figures.add(
+      'sim: watch delivery latency p99',
+      latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+      'ms',
+    );
+  } finally {
+    await sim.stop();
+  }
+}
+
+export async function benchSimApi(figures: Figures): Promise<void> {
+  await createRate(figures);
+  await scale(figures);
+}

@@ -1,0 +1,122 @@
+/** `scars sim serve`: a simulated cluster in the foreground, for kubectl and for debugging. */
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { ClusterError, errorMessage, ExitCode, UsageError } from '../../errors.ts';
+import { SIM_CONTEXT, startSimCluster } from '../../sim/cluster.ts';
+import type { CliIO } from '../main.ts';
+
+interface ServeArgs {
+  kubeconfig: string;
+  nodes: number;
+  port: number;
+  'time-scale': number;
+  http: boolean;
+  name: string;
+}
+
+function check(args: ServeArgs): void {
+  if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 5000) {
+    throw new UsageError(`--nodes: expected a whole number from 1 to 5000, got ${String(args.nodes)}`);
+  }
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
+    throw new UsageError(`--port: expected a port from 0 (any free port) to 65535, got ${String(args.port)}`);
+  }
+  if (!(args['time-scale'] > 0) || !Number.isFinite(args['time-scale']) || args['time-scale'] > 10_000) {
+    throw new UsageError(
+      `--time-scale: expected a number > 0 and ≤ 10000 (simulated seconds per second), got ${String(args['time-scale'])}`,
+    );
+  }
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.name) || args.name.length > 40) {
+    throw new UsageError(`--name: expected a DNS label (lowercase letters, digits, '-'), got "${args.name}"`);
+  }
+}
+
+function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule<object, ServeArgs> {
+  return {
+    command: 'serve',
+    describe: 'Start a simulated cluster on 127.0.0.1 and write a kubeconfig for it (Ctrl-C stops it)',
+    builder: (y) =>
+      y
+        .option('kubeconfig', {
+          type: 'string',
+          default: '.scars/sim/kubeconfig',
+          describe: `where to write the kubeconfig (context "${SIM_CONTEXT}"); removed again on exit`,
+        })
+        .option('nodes', {
+          type: 'number',
+          default: 3,
+          describe: 'nodes: one control plane, the rest workers',
+        })
+        .option('port', { type: 'number', default: 0, describe: 'port on 127.0.0.1 (0 = any free port)' })
+        .option('time-scale', {
+          type: 'number',
+          default: 1,
+          describe: 'simulated seconds per wall-clock second',
+        })
+        .option('http', {
+          type: 'boolean',
+          default: false,
+          describe: 'plain HTTP instead of HTTPS with a throwaway CA',
+        })
+        .option('name', {
+          type: 'string',
+          default: 'scars',
+          describe: 'cluster name (node names derive from it)',
+        })
+        .example(
+          '$0 sim serve --kubeconfig /tmp/sim.yaml',
+          'then: KUBECONFIG=/tmp/sim.yaml kubectl get nodes',
+        )
+        .example(
+          '$0 sim serve --nodes 5 --time-scale 60',
+          'five nodes, one simulated minute per second',
+        ) as Argv<ServeArgs>,
+    handler: async (args) => {
+      check(args);
+      const path = resolve(io.cwd, args.kubeconfig);
+      let sim;
+      try {
+        sim = await startSimCluster({
+          name: args.name,
+          nodes: args.nodes,
+          port: args.port,
+          timeScale: args['time-scale'],
+          tls: !args.http,
+        });
+      } catch (error) {
+        throw new ClusterError(`could not start the simulated cluster: ${errorMessage(error)}`);
+      }
+      const existed = existsSync(path);
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await sim.writeKubeconfig(path);
+      } catch (error) {
+        await sim.stop();
+        throw new UsageError(`--kubeconfig: cannot write ${path}: ${errorMessage(error)}`);
+      }
+      io.stdout.write(
+        `scars sim: ready at ${sim.url} · ${args.nodes} node${args.nodes === 1 ? '' : 's'} · time ×${args['time-scale']} · KUBECONFIG=${path} (context ${SIM_CONTEXT})\n`,
+      );
+      const signal = await new Promise<NodeJS.Signals>((done) => {
+        process.once('SIGINT', () => done('SIGINT'));
+        process.once('SIGTERM', () => done('SIGTERM'));
+      });
+      await sim.stop();
+      // The kubeconfig points at a server that no longer exists; leave nothing behind unless it was the user's file.
+      if (!existed) await rm(path, { force: true });
+      io.stderr.write(`scars sim: stopped (${signal})\n`);
+      setExit(ExitCode.passed);
+    },
+  };
+}
+
+export function simCommand(io: CliIO, setExit: (code: number) => void): CommandModule {
+  return {
+    command: 'sim <command>',
+    describe: 'The built-in simulated cluster',
+    builder: (y) => y.command(serveCommand(io, setExit)).demandCommand(1, 'Name a sim command: serve'),
+    handler: () => {},
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The `sim` provider: a simulated cluster started in this process for one run and stopped with
+ * it. Scenarios reach it through a kubeconfig like any other cluster; nothing else is shared.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClusterError, errorMessage } from '../errors.ts';
+import { SIM_CONTEXT, startSimCluster } from '../sim/cluster.ts';
+import type { ClusterProvider, ProvisionedCluster, ProvisionOptions } from './provider.ts';
+
+export interface SimProviderSettings {
+  nodes?: number;
+  timeScale?: number;
+}
+
+export function simProvider(settings: SimProviderSettings = {}): ClusterProvider {
+  return {
+    name: 'sim',
+    async provision(options: ProvisionOptions): Promise<ProvisionedCluster> {
+      options.signal?.throwIfAborted();
+      let sim;
+      try {
+        sim = await startSimCluster({
+          name: 'scars',
+          ...(settings.nodes !== undefined ? { nodes: settings.nodes } : {}),
+          ...(settings.timeScale !== undefined ? { timeScale: settings.timeScale } : {}),
+        });
+      } catch (error) {
+        throw new ClusterError(`could not start the simulated cluster: ${errorMessage(error)}`);
+      }
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromString(JSON.stringify(sim.kubeconfig()));
+      return {
+        name: `sim-${options.runId ?? 'adhoc'}`,
+        provider: 'sim',
+        simulated: true,
+        kubeConfig,
+        context: SIM_CONTEXT,
+        server: sim.url,
+        locator: {
+          provider: 'sim',
+          name: `sim-${options.runId ?? 'adhoc'}`,
+          inProcess: true,
+          server: sim.url,
+        },
+        clock: sim.clock,
+        dispose: () => sim.stop(),
+      };
+    },
+  };
+}

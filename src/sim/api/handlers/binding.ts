@@ -1,0 +1,55 @@
+/**
+ * Binding a pod to a node (POST pods/{name}/binding or bindings): what the scheduler does.
+ * Sets spec.nodeName once, with the PodScheduled condition (pkg/registry/core/pod/storage assignPod).
+ */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { resourceAt } from '../../kinds/registry.ts';
+import { isObject, type KubeObject, type Writable } from '../../object.ts';
+import { decodeBody, readBody, sendJson } from '../http.ts';
+import { badRequest, conflict, successStatus } from '../rest/status.ts';
+import type { ResourceCall } from './context.ts';
+
+const PODS = resourceAt('v1', 'pods');
+
+export async function bind(call: ResourceCall): Promise<void> {
+  const { registry } = call.ctx;
+  const body = decodeBody(await readBody(call.req), 'application/json');
+  if (!isObject(body)) throw badRequest('the body of a binding must be a v1 Binding');
+  const binding = body as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
+  const name =
+    call.info.name && call.info.plural === 'pods' ? call.info.name : (binding.metadata?.name ?? '');
+  if (call.info.name && binding.metadata?.name && binding.metadata.name !== call.info.name) {
+    throw badRequest('name in URL does not match name in Binding object');
+  }
+  if (!PODS) throw badRequest('pods are not served');
+  const node = binding.target?.name;
+  if (!node || (binding.target?.kind && binding.target.kind !== 'Node')) {
+    throw badRequest(
+      `target.kind: Unsupported value: "${binding.target?.kind ?? ''}": supported values: "Node"`,
+    );
+  }
+  const pod = registry.get(PODS, call.info.namespace, name) as Pod & KubeObject;
+  if (pod.metadata.deletionTimestamp) {
+    throw conflict(PODS, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+  }
+  if (pod.spec?.nodeName) {
+    throw conflict(PODS, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+  }
+  if (!call.dryRun) {
+    const next = structuredClone(pod) as Writable<Pod> & KubeObject;
+    (next.spec ??= { containers: [] }).nodeName = node;
+    const status = (next.status ??= {});
+    status.conditions = [
+      ...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'),
+      {
+        type: 'PodScheduled',
+        status: 'True',
+        lastProbeTime: null as unknown as string,
+        lastTransitionTime: registry.clock.timestamp(),
+      },
+    ];
+    // Binding writes spec and status together, which neither PUT nor /status may do.
+    registry.replace(PODS, pod, next, { subresource: 'binding' });
+  }
+  sendJson(call.res, 201, successStatus(201));
+}

@@ -1,0 +1,403 @@
+/**
+ * The generic registry: Kubernetes object semantics over the store (uid, generation,
+ * optimistic concurrency, defaulting, validation, status subresources, finalizers and graceful
+ * deletion). HTTP handlers and the sim's controllers both go through it, so a controller write
+ * is indistinguishable from a client's.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Namespace, Service } from 'kubernetes-types/core/v1.js';
+import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
+import type { SimClock } from '../../clock.ts';
+import { applyDefaults } from '../../kinds/defaults.ts';
+import { type ResourceType, RESOURCES, resourceForKind } from '../../kinds/registry.ts';
+import { quantityDecodeError, validateObject } from '../../kinds/validation.ts';
+import { cloneJson, isObject, type KubeObject } from '../../object.ts';
+import type { ListOptions, ListResult, ObjectStore } from '../../store/object-store.ts';
+import { recordUpdate } from '../patch/server-side-apply.ts';
+import { ClusterIpAllocator, NodePortAllocator } from './allocators.ts';
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  forbidden,
+  invalid,
+  modifiedConflict,
+  notFound,
+} from './status.ts';
+import { gracePeriodFor, hasStatus, initialStatus, tracksGeneration } from './strategy.ts';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** Who is writing, for managedFields (`fieldManager` or derived from the User-Agent). */
+  manager?: string;
+  subresource?: string;
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** False when the object is still there, terminating (grace period or finalizers). */
+  deleted: boolean;
+}
+
+const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const storeKey = (r: ResourceType): string => `${r.apiVersion}/${r.plural}`;
+
+function randomSuffix(): string {
+  const bytes = randomBytes(5);
+  let out = '';
+  for (const b of bytes) out += GENERATE_NAME_ALPHABET[b % GENERATE_NAME_ALPHABET.length];
+  return out;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class Registry {
+  private readonly clusterIps = new ClusterIpAllocator();
+  private readonly nodePorts = new NodePortAllocator();
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly clock: SimClock,
+  ) {
+    for (const r of RESOURCES) if (r.kind !== 'Binding') store.register(storeKey(r), r.fieldLabels);
+  }
+
+  storeKey(r: ResourceType): string {
+    return storeKey(r);
+  }
+
+  find(r: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.store.get(storeKey(r), r.namespaced ? namespace : undefined, name);
+  }
+
+  get(r: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    const obj = this.find(r, namespace, name);
+    if (!obj) throw notFound(r, name);
+    return obj;
+  }
+
+  list(r: ResourceType, options: ListOptions): ListResult {
+    return this.store.list(storeKey(r), {
+      ...options,
+      namespace: r.namespaced ? options.namespace : undefined,
+    });
+  }
+
+  create(
+    r: ResourceType,
+    namespace: string | undefined,
+    body: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
+    const obj = this.checkBody(r, body);
+    const meta = obj.metadata;
+    if (r.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
+      }
+      meta.namespace = namespace ?? meta.namespace ?? 'default';
+      this.admitNamespace(meta.namespace, r, meta.name ?? meta.generateName ?? '');
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    // System fields come first: some defaulting derives from the uid (a Job's controller-uid selector).
+    meta.uid = randomUUID();
+    const badQuantity = quantityDecodeError(r.apiVersion, r.kind, obj);
+    if (badQuantity) throw badRequest(badQuantity);
+    applyDefaults(r.apiVersion, r.kind, obj, true);
+    this.validate(r, obj);
+    if (this.find(r, meta.namespace, meta.name ?? '')) throw alreadyExists(r, meta.name ?? '');
+
+    meta.creationTimestamp = this.clock.timestamp();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.resourceVersion;
+    delete meta.selfLink;
+    if (tracksGeneration(r)) meta.generation = 1;
+    else delete meta.generation;
+    if (hasStatus(r) || obj.status !== undefined) {
+      const status = initialStatus(r, obj);
+      if (status === undefined) delete obj.status;
+      else obj.status = status;
+    }
+    if (r.kind === 'Service' && r.group === '') this.allocateServiceAddresses(obj as Service & KubeObject);
+    const stored = options.manager
+      ? (recordUpdate(undefined, obj, {
+          manager: options.manager,
+          now: this.clock.timestamp(),
+        }) as KubeObject)
+      : obj;
+    if (options.dryRun) return stored;
+    return this.store.put(storeKey(r), stored).object;
+  }
+
+  /**
+   * PUT. The body replaces the object, except what the client may not change through this
+   * endpoint: status on the main resource, everything but status on /status.
+   */
+  update(
+    r: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
+    const live = this.get(r, namespace, name);
+    const obj = this.checkBody(r, body);
+    if (obj.metadata.name && obj.metadata.name !== name) {
+      throw badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    }
+    const sentRv = obj.metadata.resourceVersion;
+    if (sentRv && sentRv !== live.metadata.resourceVersion) throw modifiedConflict(r, name);
+    return this.replace(r, live, obj, options);
+  }
+
+  /**
+   * Stores `next` as the new version of `live`, applying the update strategy. Used by PUT, by
+   * every PATCH type once the patch is applied, and by subresources.
+   */
+  replace(r: ResourceType, live: KubeObject, next: KubeObject, options: WriteOptions = {}): KubeObject {
+    const name = live.metadata.name ?? '';
+    let obj: KubeObject;
+    if (options.subresource === 'status') {
+      obj = { ...cloneJson(live), status: cloneJson(next.status) };
+    } else {
+      obj = next;
+      // Immutable metadata is carried over, whatever the client sent.
+      const m = obj.metadata;
+      const l = live.metadata;
+      m.name = l.name;
+      if (r.namespaced) m.namespace = l.namespace;
+      else delete m.namespace;
+      m.uid = l.uid;
+      m.creationTimestamp = l.creationTimestamp;
+      if (l.deletionTimestamp) m.deletionTimestamp = l.deletionTimestamp;
+      else delete m.deletionTimestamp;
+      if (l.deletionGracePeriodSeconds !== undefined)
+        m.deletionGracePeriodSeconds = l.deletionGracePeriodSeconds;
+      else delete m.deletionGracePeriodSeconds;
+      if (l.generateName) m.generateName = l.generateName;
+      if (hasStatus(r) && options.subresource === undefined && r.kind !== 'Node')
+        obj.status = cloneJson(live.status);
+      if (l.deletionTimestamp) {
+        const added = (m.finalizers ?? []).filter((f) => !(l.finalizers ?? []).includes(f));
+        if (added.length > 0) {
+          throw invalid(r, name, [
+            {
+              reason: 'FieldValueForbidden',
+              field: 'metadata.finalizers',
+              message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => `"${f}"`).join(', ')}}`,
+            },
+          ]);
+        }
+      }
+      applyDefaults(r.apiVersion, r.kind, obj, false);
+    }
+    // Binding is the scheduler's write of the otherwise immutable spec.nodeName (assignPod skips update validation).
+    if (options.subresource !== 'binding') this.validate(r, obj, live);
+    if (tracksGeneration(r)) {
+      const specChanged =
+        !sameJson(live.spec, obj.spec) ||
+        (live.metadata.deletionTimestamp === undefined) !== (obj.metadata.deletionTimestamp === undefined);
+      obj.metadata.generation = (live.metadata.generation ?? 1) + (specChanged ? 1 : 0);
+    } else {
+      delete obj.metadata.generation;
+    }
+    const withFields = options.manager
+      ? (recordUpdate(live, obj, {
+          manager: options.manager,
+          now: this.clock.timestamp(),
+          ...(options.subresource ? { subresource: options.subresource } : {}),
+        }) as KubeObject)
+      : obj;
+    if (options.dryRun) return withFields;
+    if (
+      sameJson(
+        { ...live, metadata: { ...live.metadata, resourceVersion: '' } },
+        { ...withFields, metadata: { ...withFields.metadata, resourceVersion: '' } },
+      )
+    ) {
+      // A no-op write does not bump resourceVersion or wake watchers (the apiserver skips the etcd write).
+      return live;
+    }
+    const stored = this.store.put(storeKey(r), withFields).object;
+    if (this.finalizable(stored)) return this.removeNow(r, stored);
+    return stored;
+  }
+
+  delete(
+    r: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+    write: WriteOptions = {},
+  ): DeleteResult {
+    const live = this.get(r, namespace, name);
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== live.metadata.uid) {
+      throw conflict(
+        r,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${live.metadata.uid}`,
+      );
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion) {
+      throw conflict(
+        r,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`,
+      );
+    }
+    const policy = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : undefined);
+    if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+      throw invalid(r, name, [
+        {
+          reason: 'FieldValueNotSupported',
+          field: 'propagationPolicy',
+          message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+        },
+      ]);
+    }
+    const obj = cloneJson(live);
+    const meta = obj.metadata;
+    const finalizers = new Set(meta.finalizers ?? []);
+    if (policy === 'Orphan') finalizers.add('orphan');
+    if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+    if (policy === 'Background') {
+      finalizers.delete('orphan');
+      finalizers.delete('foregroundDeletion');
+    }
+    const isNamespace = r.kind === 'Namespace' && r.group === '';
+    const grace = gracePeriodFor(r, live, options.gracePeriodSeconds ?? undefined);
+
+    if (meta.deletionTimestamp) {
+      // Already terminating: a shorter grace period may move the deadline closer (kubectl delete --grace-period).
+      if (grace < (meta.deletionGracePeriodSeconds ?? 0)) {
+        meta.deletionGracePeriodSeconds = grace;
+        meta.deletionTimestamp = this.clock.timestamp(this.clock.now() + grace * 1000);
+        if (write.dryRun) return { object: obj, deleted: false };
+        const stored = this.store.put(storeKey(r), obj).object;
+        if (this.finalizable(stored)) return { object: this.removeNow(r, stored), deleted: true };
+        return { object: stored, deleted: false };
+      }
+      return { object: live, deleted: false };
+    }
+    const held =
+      finalizers.size > 0 ||
+      grace > 0 ||
+      (isNamespace && ((obj as Namespace).spec?.finalizers ?? []).length > 0);
+    if (!held) {
+      if (write.dryRun) return { object: live, deleted: true };
+      return { object: this.removeNow(r, live), deleted: true };
+    }
+    meta.finalizers = [...finalizers];
+    if (meta.finalizers.length === 0) delete meta.finalizers;
+    meta.deletionTimestamp = this.clock.timestamp(this.clock.now() + grace * 1000);
+    meta.deletionGracePeriodSeconds = grace;
+    if (isNamespace) (obj as Namespace).status = { ...(obj as Namespace).status, phase: 'Terminating' };
+    if (tracksGeneration(r)) meta.generation = (meta.generation ?? 1) + 1;
+    if (write.dryRun) return { object: obj, deleted: false };
+    return { object: this.store.put(storeKey(r), obj).object, deleted: false };
+  }
+
+  /** Removes the object from storage now (grace period over, finalizers done). */
+  removeNow(r: ResourceType, obj: KubeObject): KubeObject {
+    const event = this.store.remove(storeKey(r), obj.metadata.namespace, obj.metadata.name ?? '');
+    if (r.kind === 'Service' && r.group === '') {
+      const svc = obj as Service;
+      this.clusterIps.release(svc.spec?.clusterIP);
+      for (const p of svc.spec?.ports ?? []) this.nodePorts.release(p.nodePort);
+    }
+    return event?.object ?? obj;
+  }
+
+  private finalizable(obj: KubeObject): boolean {
+    const meta = obj.metadata;
+    if (!meta.deletionTimestamp || (meta.finalizers ?? []).length > 0) return false;
+    if (obj.kind === 'Namespace' && ((obj as Namespace).spec?.finalizers ?? []).length > 0) return false;
+    return (meta.deletionGracePeriodSeconds ?? 0) === 0;
+  }
+
+  private checkBody(r: ResourceType, body: unknown): KubeObject {
+    if (!isObject(body)) throw badRequest("Object 'Kind' is missing in 'null'");
+    // Like the apiserver's decoder, missing apiVersion/kind default to the endpoint's; present ones must agree.
+    const apiVersion = body.apiVersion ?? r.apiVersion;
+    const kind = body.kind ?? r.kind;
+    if (apiVersion !== r.apiVersion) {
+      throw badRequest(
+        `the API version in the data (${String(apiVersion)}) does not match the expected API version (${r.apiVersion})`,
+      );
+    }
+    if (kind !== r.kind) {
+      const other = typeof kind === 'string' ? resourceForKind(r.apiVersion, kind) : undefined;
+      throw badRequest(
+        other
+          ? `the kind in the data (${String(kind)}) does not match the expected kind (${r.kind})`
+          : `no kind "${String(kind)}" is registered for version "${r.apiVersion}" in scheme "pkg/api/legacyscheme/scheme.go:30"`,
+      );
+    }
+    // Stored objects lead with apiVersion and kind, as the apiserver serializes them.
+    const { apiVersion: _a, kind: _k, ...rest } = body;
+    const obj = { apiVersion: r.apiVersion, kind: r.kind, ...rest } as KubeObject;
+    if (!isObject(obj.metadata)) obj.metadata = {};
+    return obj;
+  }
+
+  private validate(r: ResourceType, obj: KubeObject, old?: KubeObject): void {
+    const causes = validateObject(r.apiVersion, r.kind, obj, old);
+    if (causes.length > 0) throw invalid(r, obj.metadata.name ?? obj.metadata.generateName ?? '', causes);
+  }
+
+  /** NamespaceLifecycle admission: no new content in a missing or terminating namespace. */
+  private admitNamespace(namespace: string, r: ResourceType, name: string): void {
+    const nsType = RESOURCES[0] as ResourceType;
+    const ns = this.find(nsType, undefined, namespace);
+    if (!ns)
+      throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, {
+        name: namespace,
+        kind: 'namespaces',
+      });
+    if (ns.metadata.deletionTimestamp) {
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${forbidden(r, name, '').message.replace(/: $/, '')}: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name,
+          ...(r.group ? { group: r.group } : {}),
+          kind: r.plural,
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+      );
+    }
+  }
+
+  private allocateServiceAddresses(svc: Service & KubeObject): void {
+    const spec = (svc.spec ??= {});
+    const type = spec.type ?? 'ClusterIP';
+    if (type !== 'ExternalName' && spec.clusterIP !== 'None') {
+      spec.clusterIP = this.clusterIps.allocate(spec.clusterIP || undefined);
+      spec.clusterIPs = [spec.clusterIP];
+    } else if (spec.clusterIP === 'None') {
+      spec.clusterIPs = ['None'];
+    }
+    if (type === 'NodePort' || type === 'LoadBalancer') {
+      for (const port of spec.ports ?? [])
+        port.nodePort = this.nodePorts.allocate(port.nodePort || undefined);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Per-kind rules the apiserver's registry strategies apply around storage (PrepareForCreate,
+ * PrepareForUpdate, graceful deletion): which kinds track metadata.generation, what status a
+ * new object starts with, which kinds return the deleted object from DELETE.
+ */
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { ResourceType } from '../../kinds/registry.ts';
+import { qosClassOf } from '../../kinds/qos.ts';
+import type { KubeObject } from '../../object.ts';
+
+/** Strategies that set Generation = 1 on create and bump it when spec changes. */
+const TRACKS_GENERATION = new Set([
+  'apps/v1/Deployment',
+  'apps/v1/ReplicaSet',
+  'apps/v1/DaemonSet',
+  'apps/v1/StatefulSet',
+  'batch/v1/Job',
+  'batch/v1/CronJob',
+  'policy/v1/PodDisruptionBudget',
+  'autoscaling/v2/HorizontalPodAutoscaler',
+  'networking.k8s.io/v1/NetworkPolicy',
+  'networking.k8s.io/v1/Ingress',
+]);
+
+/** REST storages with ReturnDeletedObject: DELETE answers with the object rather than a Status. */
+const RETURNS_DELETED_OBJECT = new Set(['v1/Pod', 'v1/Namespace', 'v1/Service']);
+
+const id = (r: ResourceType) => `${r.apiVersion}/${r.kind}`;
+
+export const tracksGeneration = (r: ResourceType): boolean => TRACKS_GENERATION.has(id(r));
+export const returnsDeletedObject = (r: ResourceType): boolean => RETURNS_DELETED_OBJECT.has(id(r));
+export const hasStatus = (r: ResourceType): boolean => r.subresources.some((s) => s.name === 'status');
+
+/** The status a new object is stored with, whatever the client sent (PrepareForCreate). */
+export function initialStatus(r: ResourceType, obj: KubeObject): unknown {
+  switch (id(r)) {
+    case 'v1/Pod':
+      return { phase: 'Pending', qosClass: qosClassOf(obj as Pod) };
+    case 'v1/Namespace':
+      return { phase: 'Active' };
+    case 'v1/Node':
+      return obj.status ?? {};
+    case 'v1/PersistentVolume':
+    case 'v1/PersistentVolumeClaim':
+      return { phase: 'Pending' };
+    case 'v1/Service':
+      return (obj as Service).spec?.type === 'LoadBalancer' ? { loadBalancer: {} } : { loadBalancer: {} };
+    default:
+      return hasStatus(r) ? {} : obj.status;
+  }
+}
+
+/** Pods get a grace period; everything else is removed at once (unless finalizers hold it). */
+export function gracePeriodFor(r: ResourceType, obj: KubeObject, requested: number | undefined): number {
+  if (id(r) !== 'v1/Pod') return 0;
+  const pod = obj as Pod;
+  // pkg/registry/core/pod/strategy.go CheckGracefulDelete: unscheduled and finished pods go at once.
+  if (!pod.spec?.nodeName) return 0;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+  const grace = requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, grace);
+}

@@ -1,0 +1,247 @@
+/**
+ * The simulated API server's HTTP front: routes discovery, OpenAPI, health and resource URLs,
+ * and turns every failure into a Kubernetes Status.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { resourceAt } from '../kinds/registry.ts';
+import {
+  aggregatedDiscovery,
+  aggregatedDiscoveryVersion,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  SERVER_VERSION,
+} from './discovery.ts';
+import type { ApiContext, ResourceCall } from './handlers/context.ts';
+import { bind } from './handlers/binding.ts';
+import { evict } from './handlers/eviction.ts';
+import { podLog } from './handlers/log.ts';
+import { create, get, list, patch, remove, removeCollection, update } from './handlers/objects.ts';
+import { scale } from './handlers/scale.ts';
+import { watch } from './handlers/watch.ts';
+import { boolParam, sendError, sendJson } from './http.ts';
+import { openApiV3Document, openApiV3Index } from './openapi.ts';
+import { managerFromUserAgent } from './patch/server-side-apply.ts';
+import { parseResourcePath, renderingFor } from './request-info.ts';
+import { ApiError, internalError, methodNotAllowed, notFoundPath } from './rest/status.ts';
+
+export interface ApiServerOptions {
+  host?: string;
+  port?: number;
+  tls?: { key: string; cert: string };
+}
+
+export interface RunningApiServer {
+  server: Server;
+  url: string;
+  port: number;
+  /** Cuts every open connection (watches included), as an apiserver restart or a network blip would. */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+type Handler = (call: ResourceCall) => void | Promise<void>;
+
+function handlerFor(call: ResourceCall): Handler {
+  const method = call.req.method ?? 'GET';
+  const { name, subresource } = call.info;
+  const r = call.resource;
+  if (subresource) {
+    const known = r.subresources.find((s) => s.name === subresource);
+    if (!known) throw notFoundPath();
+    switch (subresource) {
+      case 'eviction':
+        if (method !== 'POST') throw methodNotAllowed();
+        return evict;
+      case 'binding':
+        if (method !== 'POST') throw methodNotAllowed();
+        return bind;
+      case 'log':
+        if (method !== 'GET') throw methodNotAllowed();
+        return podLog;
+      case 'scale':
+        if (!['GET', 'PUT', 'PATCH'].includes(method)) throw methodNotAllowed();
+        return scale;
+      case 'status':
+      case 'finalize':
+        if (method === 'GET') return get;
+        if (method === 'PUT') return update;
+        if (method === 'PATCH') return patch;
+        throw methodNotAllowed();
+      default:
+        throw notFoundPath();
+    }
+  }
+  if (r.kind === 'Binding') {
+    if (method !== 'POST' || name) throw methodNotAllowed();
+    return bind;
+  }
+  const allowed = (verb: string) => {
+    if (!r.verbs.includes(verb as never)) throw methodNotAllowed();
+  };
+  switch (method) {
+    case 'GET':
+      if (name) return (allowed('get'), get);
+      if (boolParam(call.query, 'watch')) return (allowed('watch'), watch);
+      return (allowed('list'), list);
+    case 'POST':
+      if (name) throw methodNotAllowed();
+      return (allowed('create'), create);
+    case 'PUT':
+      if (!name) throw methodNotAllowed();
+      return (allowed('update'), update);
+    case 'PATCH':
+      if (!name) throw methodNotAllowed();
+      return (allowed('patch'), patch);
+    case 'DELETE':
+      if (name) return (allowed('delete'), remove);
+      return (allowed('deletecollection'), removeCollection);
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+function serveDiscovery(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  serverAddress: string,
+): boolean {
+  const accept = req.headers.accept;
+  const aggregated = aggregatedDiscoveryVersion(accept);
+  const parts = path.split('/').filter(Boolean);
+  void ctx;
+  if (path === '/version' || path === '/version/') return (sendJson(res, 200, SERVER_VERSION), true);
+  if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+    return true;
+  }
+  if (path === '/api' || path === '/apis') {
+    if (aggregated) {
+      const type = `application/json;g=apidiscovery.k8s.io;v=${aggregated};as=APIGroupDiscoveryList`;
+      sendJson(res, 200, aggregatedDiscovery(path === '/api', aggregated), type);
+    } else {
+      sendJson(res, 200, path === '/api' ? apiVersions(serverAddress) : apiGroupList());
+    }
+    return true;
+  }
+  if (parts[0] === 'api' && parts.length === 2) {
+    const doc = apiResourceList('', parts[1] as string);
+    if (!doc) throw notFoundPath();
+    return (sendJson(res, 200, doc), true);
+  }
+  if (parts[0] === 'apis' && parts.length === 2) {
+    const doc = apiGroup(parts[1] as string);
+    if (!doc) throw notFoundPath();
+    return (sendJson(res, 200, doc), true);
+  }
+  if (parts[0] === 'apis' && parts.length === 3) {
+    const doc = apiResourceList(parts[1] as string, parts[2] as string);
+    if (!doc) throw notFoundPath();
+    return (sendJson(res, 200, doc), true);
+  }
+  if (path === '/openapi/v3') return (sendJson(res, 200, openApiV3Index()), true);
+  if (path.startsWith('/openapi/v3/')) {
+    const doc = openApiV3Document(path.slice('/openapi/v3/'.length));
+    if (!doc) throw notFoundPath();
+    return (sendJson(res, 200, doc), true);
+  }
+  if (path === '/openapi/v2') throw notFoundPath();
+  return false;
+}
+
+export function apiRequestListener(ctx: ApiContext, serverAddress: () => string) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://sim');
+      const path = url.pathname.replace(/\/+$/, '') || '/';
+      if (serveDiscovery(ctx, req, res, path, serverAddress())) return;
+      const info = parseResourcePath(path);
+      const resource = info ? resourceAt(info.apiVersion, info.plural) : undefined;
+      if (!info || !resource) throw notFoundPath();
+      if (!resource.namespaced && info.namespace !== undefined && info.plural !== 'namespaces')
+        throw notFoundPath();
+      const dryRun = url.searchParams.getAll('dryRun');
+      if (dryRun.some((d) => d !== 'All')) {
+        throw new ApiError(
+          400,
+          'BadRequest',
+          `Invalid dryRun parameter: "${dryRun.join(',')}": supported values: "All"`,
+        );
+      }
+      const call: ResourceCall = {
+        ctx,
+        req,
+        res,
+        query: url.searchParams,
+        info,
+        resource,
+        rendering: renderingFor(req.headers.accept),
+        manager: url.searchParams.get('fieldManager') ?? managerFromUserAgent(req.headers['user-agent']),
+        dryRun: dryRun.length > 0,
+      };
+      await handlerFor(call)(call);
+    } catch (error) {
+      const apiError =
+        error instanceof ApiError
+          ? error
+          : internalError(error instanceof Error ? error.message : String(error));
+      if (!(error instanceof ApiError)) console.error('scars sim: internal error:', error);
+      if (res.headersSent) res.destroy();
+      else sendError(res, apiError);
+    }
+  };
+}
+
+export async function startApiServer(
+  ctx: ApiContext,
+  options: ApiServerOptions = {},
+): Promise<RunningApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  let url = '';
+  const listener = apiRequestListener(ctx, () => new URL(url).host);
+  const server = options.tls
+    ? createHttpsServer(
+        { key: options.tls.key, cert: options.tls.cert },
+        (req, res) => void listener(req, res),
+      )
+    : createHttpServer((req, res) => void listener(req, res));
+  server.keepAliveTimeout = 60_000;
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server,
+    url,
+    port,
+    dropConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Watches and log follows hold connections open; closing the server alone would wait for them.
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

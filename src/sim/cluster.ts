@@ -1,0 +1,189 @@
+/**
+ * A whole simulated cluster in this process: store, registry, controllers, the API server on
+ * loopback, and a kubeconfig for it. `scars sim serve` and the `sim` provider both start one here.
+ */
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { startApiServer, type RunningApiServer } from './api/server.ts';
+import { Registry } from './api/rest/registry.ts';
+import { createServingCertificate } from './api/tls.ts';
+import { SimClock } from './clock.ts';
+import type { Controller } from './controllers/controller.ts';
+import { GarbageCollector } from './controllers/garbage-collector.ts';
+import { NamespaceController } from './controllers/namespace.ts';
+import { resourceAt, type ResourceType } from './kinds/registry.ts';
+import { PodLogStore } from './kubelet/pod-logs.ts';
+import { PodTermination } from './kubelet/pod-termination.ts';
+import { nodeNames, nodeObject } from './nodes.ts';
+import { ObjectStore } from './store/object-store.ts';
+
+export const SIM_CONTEXT = 'scars-sim';
+
+export interface SimClusterOptions {
+  /** Cluster name, used for node names (`<name>-control-plane`, `<name>-worker`). */
+  name?: string;
+  nodes?: number;
+  host?: string;
+  port?: number;
+  /** Simulated seconds per wall second. */
+  timeScale?: number;
+  /** HTTPS with a fresh CA (default) or plain HTTP. */
+  tls?: boolean;
+  /** Wall milliseconds between watch bookmarks. */
+  bookmarkIntervalMs?: number;
+  /** Watch history retained for resumption (events). */
+  historySize?: number;
+}
+
+export interface KubeconfigDocument {
+  apiVersion: 'v1';
+  kind: 'Config';
+  'current-context': string;
+  clusters: { name: string; cluster: Record<string, string | boolean> }[];
+  contexts: { name: string; context: { cluster: string; user: string; namespace?: string } }[];
+  users: { name: string; user: Record<string, string> }[];
+  preferences: Record<string, never>;
+}
+
+export interface SimCluster {
+  name: string;
+  url: string;
+  caPem: string | undefined;
+  clock: SimClock;
+  store: ObjectStore;
+  registry: Registry;
+  logs: PodLogStore;
+  nodes: string[];
+  kubeconfig(): KubeconfigDocument;
+  writeKubeconfig(path: string): Promise<void>;
+  /** Cuts every client connection, watches included (clients reconnect, as after an apiserver restart). */
+  dropConnections(): void;
+  stop(): Promise<void>;
+}
+
+const need = (apiVersion: string, plural: string): ResourceType => {
+  const r = resourceAt(apiVersion, plural);
+  if (!r) throw new Error(`sim: ${apiVersion}/${plural} is not served`);
+  return r;
+};
+
+export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  const name = options.name ?? 'scars';
+  const nodeCount = options.nodes ?? 3;
+  if (!Number.isInteger(nodeCount) || nodeCount < 1)
+    throw new RangeError(`nodes must be a whole number ≥ 1, got ${nodeCount}`);
+  const clock = new SimClock(options.timeScale ?? 1);
+  const store = new ObjectStore(
+    options.historySize !== undefined ? { historySize: options.historySize } : {},
+  );
+  const registry = new Registry(store, clock);
+  const logs = new PodLogStore();
+  const host = options.host ?? '127.0.0.1';
+  const useTls = options.tls ?? true;
+  const cert = useTls
+    ? await createServingCertificate({
+        ips: [host, '10.96.0.1'],
+        dns: [
+          'localhost',
+          'kubernetes',
+          'kubernetes.default',
+          'kubernetes.default.svc',
+          'kubernetes.default.svc.cluster.local',
+        ],
+      })
+    : undefined;
+
+  const controllers: Controller[] = [
+    new NamespaceController(registry),
+    new GarbageCollector(registry),
+    new PodTermination(registry, logs),
+  ];
+  for (const c of controllers) c.start();
+
+  const manager = { manager: 'kube-apiserver' };
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    registry.create(
+      need('v1', 'namespaces'),
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      manager,
+    );
+  }
+  const nodes = nodeNames(name, nodeCount);
+  nodes.forEach((n, i) => {
+    registry.create(need('v1', 'nodes'), undefined, nodeObject(n, i, nodeCount, clock.timestamp()), {
+      manager: 'kubelet',
+    });
+  });
+
+  let server: RunningApiServer;
+  try {
+    server = await startApiServer(
+      { registry, clock, logs, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 },
+      {
+        host,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(cert ? { tls: { key: cert.keyPem, cert: cert.certPem } } : {}),
+      },
+    );
+  } catch (error) {
+    for (const c of controllers) c.stop();
+    clock.stop();
+    throw error;
+  }
+  registry.create(
+    need('v1', 'services'),
+    'default',
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: {
+        clusterIP: '10.96.0.1',
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: server.port }],
+      },
+    },
+    manager,
+  );
+
+  const kubeconfig = (): KubeconfigDocument => ({
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': SIM_CONTEXT,
+    clusters: [
+      {
+        name: SIM_CONTEXT,
+        cluster: {
+          server: server.url,
+          ...(cert ? { 'certificate-authority-data': Buffer.from(cert.caPem).toString('base64') } : {}),
+        },
+      },
+    ],
+    contexts: [{ name: SIM_CONTEXT, context: { cluster: SIM_CONTEXT, user: SIM_CONTEXT } }],
+    // The sim does not authenticate (it only listens on loopback); a token keeps clients from prompting.
+    users: [{ name: SIM_CONTEXT, user: { token: 'scars-sim' } }],
+    preferences: {},
+  });
+
+  let stopped = false;
+  return {
+    name,
+    url: server.url,
+    caPem: cert?.caPem,
+    clock,
+    store,
+    registry,
+    logs,
+    nodes,
+    kubeconfig,
+    dropConnections: () => server.dropConnections(),
+    writeKubeconfig: (path) => writeFile(path, stringify(kubeconfig()), { mode: 0o600 }),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      for (const c of controllers) c.stop();
+      clock.stop();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * What the sim's controllers share: they watch the store like an informer and do their work
+ * through the registry, never inside the store's commit (work is queued and run after it), and
+ * stop without leaving timers behind.
+ */
+import type { ResourceType } from '../kinds/registry.ts';
+import type { Registry } from '../api/rest/registry.ts';
+import type { StoreEvent, WatchEventType } from '../store/object-store.ts';
+
+export interface Controller {
+  readonly name: string;
+  start(): void;
+  stop(): void;
+}
+
+export type EventHandler = (type: WatchEventType, event: StoreEvent) => void;
+
+/** Subscribes to every change of `resource`; handlers run on a later tick, in order. */
+export function subscribe(registry: Registry, resource: ResourceType, handler: EventHandler): () => void {
+  const queue: [WatchEventType, StoreEvent][] = [];
+  let scheduled = false;
+  let stopped = false;
+  const drain = () => {
+    scheduled = false;
+    while (!stopped && queue.length > 0) {
+      const [type, event] = queue.shift() as [WatchEventType, StoreEvent];
+      try {
+        handler(type, event);
+      } catch (error) {
+        console.error(`scars sim: controller error on ${event.resource}:`, error);
+      }
+    }
+  };
+  const unwatch = registry.store.watch({
+    resource: registry.storeKey(resource),
+    deliver: (type, event) => {
+      queue.push([type, event]);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    },
+  });
+  return () => {
+    stopped = true;
+    unwatch();
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The kubelet's half of graceful pod deletion: once a pod bound to a node has a
+ * deletionTimestamp, the kubelet stops its containers and confirms with a DELETE of grace
+ * period 0, which removes the object. Until the container model lands, containers are taken to
+ * exit as soon as they get SIGTERM, so confirmation follows at once rather than at the
+ * deadline (listed in docs/sim-fidelity.md); log follows end when the pod goes.
+ */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { ApiError } from '../api/rest/status.ts';
+import type { Registry } from '../api/rest/registry.ts';
+import { type Controller, subscribe } from '../controllers/controller.ts';
+import { resourceAt } from '../kinds/registry.ts';
+import type { KubeObject } from '../object.ts';
+import type { PodLogStore } from './pod-logs.ts';
+
+const PODS = resourceAt('v1', 'pods');
+
+export class PodTermination implements Controller {
+  readonly name = 'kubelet-pod-termination';
+  private stopWatch: (() => void) | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly logs: PodLogStore,
+  ) {}
+
+  start(): void {
+    if (!PODS) return;
+    this.stopWatch = subscribe(this.registry, PODS, (type, event) => {
+      const pod = event.object as Pod & KubeObject;
+      const uid = pod.metadata.uid ?? '';
+      if (type === 'DELETED') {
+        for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])])
+          this.logs.end(uid, c.name);
+        this.logs.forget(uid);
+        return;
+      }
+      if (!pod.metadata.deletionTimestamp || !pod.spec?.nodeName) return;
+      if ((pod.metadata.finalizers ?? []).length > 0) return;
+      try {
+        this.registry.delete(PODS, pod.metadata.namespace, pod.metadata.name ?? '', {
+          gracePeriodSeconds: 0,
+          preconditions: { uid },
+        });
+      } catch (error) {
+        if (!(error instanceof ApiError && (error.code === 404 || error.code === 409))) throw error;
+      }
+    });
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+}

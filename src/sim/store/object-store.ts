@@ -1,0 +1,258 @@
+/**
+ * In-memory storage with etcd's observable behaviour: one global, monotonic resourceVersion;
+ * lists in key order with limit/continue; a bounded event history so watches can resume from a
+ * resourceVersion and get 410 Expired once it has been compacted away.
+ *
+ * The store knows nothing of Kubernetes semantics (defaulting, validation, graceful deletion):
+ * that is the REST layer's job, as in the apiserver's generic registry over storage.
+ */
+import type { KubeObject } from '../object.ts';
+import { objectKey } from '../object.ts';
+import { ResourceTable } from './resource-table.ts';
+import type { FieldSelector, LabelSelector } from './selectors.ts';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: WatchEventType;
+  /** `<apiVersion>/<plural>` of the table the object lives in. */
+  resource: string;
+  rv: number;
+  object: KubeObject;
+  /** The object before this change (MODIFIED and DELETED). */
+  previous?: KubeObject;
+  /** Serialized watch lines, filled lazily by whoever encodes the event, so N watchers cost one stringify. */
+  encoded?: Partial<Record<WatchEventType, string>>;
+}
+
+export interface Selection {
+  namespace?: string | undefined;
+  labels?: LabelSelector | undefined;
+  fields?: FieldSelector | undefined;
+}
+
+export interface ListOptions extends Selection {
+  limit?: number | undefined;
+  /** The last key of the previous page. */
+  after?: string | undefined;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: number;
+  /** Key of the last item returned, when more remain. */
+  lastKey?: string;
+  remaining?: number;
+}
+
+export interface Watcher extends Selection {
+  resource: string;
+  /** Called synchronously at commit, in resourceVersion order, with the type as this watcher sees it. */
+  deliver(type: WatchEventType, event: StoreEvent): void;
+}
+
+export class ExpiredError extends Error {
+  constructor(
+    readonly requested: number,
+    readonly oldest: number,
+  ) {
+    super(`too old resource version: ${requested} (${oldest})`);
+  }
+}
+
+// Booleans read as "false" when absent in a field selector, so an index over raw values would miss them.
+const UNINDEXED_FIELDS = new Set(['spec.unschedulable', 'spec.hostNetwork']);
+
+export interface ObjectStoreOptions {
+  /** Events kept for watch resumption (the apiserver's watch cache holds a comparable window). */
+  historySize?: number;
+}
+
+export class ObjectStore {
+  private rv = 1;
+  private readonly tables = new Map<string, ResourceTable>();
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly history: StoreEvent[] = [];
+  private historyStart = 0;
+  /** The newest resourceVersion that is no longer in history; watches from before it are expired. */
+  private compactedRv = 1;
+  private readonly historySize: number;
+
+  constructor(options: ObjectStoreOptions = {}) {
+    this.historySize = options.historySize ?? 100_000;
+  }
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  /** Registers a resource table; must happen before any object of it is stored. */
+  register(resource: string, fieldLabels: readonly string[]): void {
+    if (!this.tables.has(resource)) {
+      this.tables.set(resource, new ResourceTable(fieldLabels.filter((f) => !UNINDEXED_FIELDS.has(f))));
+    }
+  }
+
+  private table(resource: string): ResourceTable {
+    const table = this.tables.get(resource);
+    if (!table) throw new Error(`resource ${resource} is not registered in the store`);
+    return table;
+  }
+
+  count(resource: string): number {
+    return this.table(resource).size;
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.table(resource).get(objectKey(namespace, name));
+  }
+
+  /** Stores a new version of an object; the caller has already decided create vs update. */
+  put(resource: string, obj: KubeObject): StoreEvent {
+    const table = this.table(resource);
+    const rv = ++this.rv;
+    obj.metadata.resourceVersion = String(rv);
+    const previous = table.put(obj);
+    const event: StoreEvent = previous
+      ? { type: 'MODIFIED', resource, rv, object: obj, previous }
+      : { type: 'ADDED', resource, rv, object: obj };
+    this.commit(event);
+    return event;
+  }
+
+  /**
+   * Removes an object. Like etcd, the DELETED event carries the object at the deletion's
+   * resourceVersion, so a watcher can resume from it.
+   */
+  remove(resource: string, namespace: string | undefined, name: string): StoreEvent | undefined {
+    const table = this.table(resource);
+    const previous = table.remove(objectKey(namespace, name));
+    if (!previous) return undefined;
+    const rv = ++this.rv;
+    const object = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(rv) } };
+    const event: StoreEvent = { type: 'DELETED', resource, rv, object, previous };
+    this.commit(event);
+    return event;
+  }
+
+  list(resource: string, options: ListOptions = {}): ListResult {
+    const table = this.table(resource);
+    const candidates = this.candidates(table, options);
+    const keys = candidates === undefined ? table.sortedKeys() : [...candidates].sort();
+    const items: KubeObject[] = [];
+    const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
+    let start = 0;
+    if (options.after !== undefined) start = upperBound(keys, options.after);
+    let lastKey: string | undefined;
+    let i = start;
+    for (; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const obj = table.get(key);
+      if (!obj || !matches(obj, options)) continue;
+      if (items.length === limit) break;
+      items.push(obj);
+      lastKey = key;
+    }
+    const result: ListResult = { items, resourceVersion: this.rv };
+    if (i < keys.length && lastKey !== undefined) {
+      result.lastKey = lastKey;
+      // Like the apiserver, the count is only known (and only sent) when nothing but the key range filters.
+      if (!options.labels || options.labels.empty) {
+        if (!options.fields || options.fields.empty) result.remaining = keys.length - i;
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Starts a watch. With `sinceRv` the watcher first receives every retained event after it
+   * (410 Expired if that history is gone); without it, only what happens from now on.
+   */
+  watch(watcher: Watcher, sinceRv?: number): () => void {
+    if (sinceRv !== undefined) {
+      if (sinceRv < this.compactedRv) throw new ExpiredError(sinceRv, this.compactedRv + 1);
+      for (let i = this.historyStart; i < this.history.length; i++) {
+        const event = this.history[i] as StoreEvent;
+        if (event.rv > sinceRv && event.resource === watcher.resource) this.offer(watcher, event);
+      }
+    }
+    let set = this.watchers.get(watcher.resource);
+    if (!set) this.watchers.set(watcher.resource, (set = new Set()));
+    set.add(watcher);
+    return () => {
+      set.delete(watcher);
+    };
+  }
+
+  watcherCount(): number {
+    let n = 0;
+    for (const set of this.watchers.values()) n += set.size;
+    return n;
+  }
+
+  private candidates(table: ResourceTable, s: Selection): ReadonlySet<string> | undefined {
+    let best: ReadonlySet<string> | undefined;
+    const consider = (set: ReadonlySet<string> | undefined) => {
+      if (set !== undefined && (best === undefined || set.size < best.size)) best = set;
+    };
+    if (s.namespace) consider(table.keysInNamespace(s.namespace));
+    for (const [k, v] of s.labels?.equalities() ?? []) consider(table.keysWithLabel(k, v));
+    for (const [label, value] of s.fields?.equalities() ?? []) {
+      if (label === 'metadata.name') {
+        const key = objectKey(s.namespace, value);
+        consider(table.get(key) ? new Set([key]) : new Set());
+      } else {
+        consider(table.keysWithField(label, value));
+      }
+    }
+    return best;
+  }
+
+  private commit(event: StoreEvent): void {
+    this.history.push(event);
+    if (this.history.length - this.historyStart > this.historySize) {
+      this.compactedRv = (this.history[this.historyStart] as StoreEvent).rv;
+      this.historyStart++;
+      // Shift in bulk so compaction stays amortized O(1).
+      if (this.historyStart > this.historySize) {
+        this.history.splice(0, this.historyStart);
+        this.historyStart = 0;
+      }
+    }
+    const set = this.watchers.get(event.resource);
+    if (set) for (const watcher of set) this.offer(watcher, event);
+  }
+
+  /**
+   * The apiserver's cacher semantics for filtered watches: an object that starts matching is
+   * ADDED, one that stops matching is DELETED, so a selector watch stays a consistent view.
+   */
+  private offer(watcher: Watcher, event: StoreEvent): void {
+    const now = event.type !== 'DELETED' && matches(event.object, watcher);
+    const before = event.previous !== undefined && matches(event.previous, watcher);
+    if (event.type === 'DELETED') {
+      if (before) watcher.deliver('DELETED', event);
+    } else if (now && before) watcher.deliver('MODIFIED', event);
+    else if (now) watcher.deliver('ADDED', event);
+    else if (before) watcher.deliver('DELETED', event);
+  }
+}
+
+function matches(obj: KubeObject, s: Selection): boolean {
+  if (s.namespace && obj.metadata.namespace !== s.namespace) return false;
+  if (s.labels && !s.labels.empty && !s.labels.matches(obj.metadata.labels)) return false;
+  if (s.fields && !s.fields.empty && !s.fields.matches(obj)) return false;
+  return true;
+}
+
+/** Index of the first key strictly greater than `key`. */
+function upperBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as string) <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

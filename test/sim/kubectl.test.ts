@@ -1,0 +1,336 @@
+/**
+ * Real kubectl (1.27, the 1.32 on PATH, 1.33) against `scars sim`'s API server over HTTPS.
+ * Each version works in its own namespace of one shared simulated cluster.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
+import { podManifest, runPod, served, startTestSim, type TestSim } from '../support/sim.ts';
+
+const VERSIONS = ['1.27', 'default', '1.33'] as const;
+const binaries = VERSIONS.map((v) => ({ wanted: v, bin: findKubectl(v) }));
+for (const { wanted, bin } of binaries) {
+  if (!bin)
+    console.warn(
+      `kubectl ${wanted === 'default' ? 'on PATH' : wanted} not found: its compatibility tests are skipped`,
+    );
+}
+
+let t: TestSim;
+beforeAll(async () => {
+  t = await startTestSim({ nodes: 3 });
+});
+afterAll(async () => {
+  await t?.sim.stop();
+});
+
+const deployment = (image: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+        env:
+        - {name: MODE, value: serve}
+        ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {level: info}
+`;
+
+const waitFor = async (what: string, check: () => boolean, ms = 10_000) => {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+for (const { wanted, bin } of binaries) {
+  const label = bin
+    ? `kubectl ${bin.version}${wanted === 'default' ? ' (PATH)' : ''}`
+    : `kubectl ${wanted} (not found on this machine)`;
+  describe.skipIf(!bin)(label, () => {
+    const ns = `k${(bin?.version ?? wanted).replace('.', '')}`;
+    let k: ReturnType<typeof kubectlRunner>;
+    beforeAll(async () => {
+      if (!bin) return;
+      k = kubectlRunner(bin, t.kubeconfigPath);
+      await k.ok(
+        ['create', '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }),
+      );
+    });
+
+    it('version reports the simulated server', async () => {
+      const out = JSON.parse(await k.ok(['version', '-o', 'json'])) as {
+        serverVersion: { gitVersion: string };
+      };
+      expect(out.serverVersion.gitVersion).toBe('v1.32.0+scars-sim');
+    });
+
+    it('api-resources lists the served kinds, with short names', async () => {
+      const out = await k.ok(['api-resources']);
+      expect(out.split('\n')[0]).toMatch(/^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND/);
+      for (const line of [
+        /^pods\s+po\s+v1\s+true\s+Pod$/m,
+        /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m,
+        /^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget$/m,
+        /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m,
+      ]) {
+        expect(out).toMatch(line);
+      }
+    });
+
+    it('apply creates, reconfigures with a three-way strategic merge, and reports unchanged', async () => {
+      const file = join(t.dir, `${ns}-app.yaml`);
+      writeFileSync(file, deployment('nginx:1.25'));
+      expect(await k.ok(['apply', '-n', ns, '-f', file])).toMatch(
+        /deployment.apps\/web created\nservice\/web created\nconfigmap\/settings created/,
+      );
+      writeFileSync(file, deployment('nginx:1.27'));
+      expect(await k.ok(['apply', '-n', ns, '-f', file])).toMatch(
+        /deployment.apps\/web configured\nservice\/web unchanged\nconfigmap\/settings unchanged/,
+      );
+      const image = await k.ok([
+        'get',
+        'deploy',
+        'web',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value} {.metadata.generation}',
+      ]);
+      expect(image).toBe('nginx:1.27 serve 2');
+    });
+
+    it('get renders server-side Tables (plain and -o wide) and yaml/json with defaults', async () => {
+      await k.ok(['create', '-n', ns, '-f', '-'], JSON.stringify(podManifest('solo')));
+      runPod(t.sim, ns, 'solo', 'scars-worker');
+      const plain = await k.ok(['get', 'pods', '-n', ns]);
+      expect(plain).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+      expect(plain).toMatch(/^solo\s+1\/1\s+Running\s+0\s+\d+s$/m);
+      const wide = await k.ok(['get', 'pod', 'solo', '-n', ns, '-o', 'wide']);
+      expect(wide).toMatch(
+        /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n/,
+      );
+      expect(wide).toMatch(/scars-worker\s+<none>\s+<none>/);
+      const yaml = await k.ok(['get', 'pod', 'solo', '-n', ns, '-o', 'yaml']);
+      expect(yaml).toMatch(/restartPolicy: Always/);
+      expect(yaml).toMatch(/dnsPolicy: ClusterFirst/);
+      expect(yaml).toMatch(/terminationGracePeriodSeconds: 30/);
+      const json = JSON.parse(await k.ok(['get', 'svc', 'web', '-n', ns, '-o', 'json'])) as {
+        spec: { clusterIP: string; type: string };
+      };
+      expect(json.spec.type).toBe('ClusterIP');
+      expect(json.spec.clusterIP).toMatch(/^10\.96\./);
+      const nodes = await k.ok(['get', 'nodes']);
+      expect(nodes).toMatch(/^scars-control-plane\s+Ready\s+control-plane\s+\S+\s+v1\.32\.0$/m);
+      const deploy = await k.ok(['get', 'deploy', '-n', ns]);
+      expect(deploy).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/1\s+0\s+0\s+/);
+    });
+
+    it('describe shows the object', async () => {
+      const out = await k.ok(['describe', 'pod', 'solo', '-n', ns]);
+      expect(out).toMatch(/^Name:\s+solo$/m);
+      expect(out).toMatch(/^Namespace:\s+k/m);
+      expect(out).toMatch(/^Node:\s+scars-worker\//m);
+      expect(out).toMatch(/^Status:\s+Running$/m);
+    });
+
+    it('label, annotate, and selectors find by label', async () => {
+      expect(await k.ok(['label', 'pod', 'solo', '-n', ns, 'tier=front'])).toMatch(/pod\/solo labeled/);
+      expect(await k.ok(['annotate', 'pod', 'solo', '-n', ns, 'owner=team-a'])).toMatch(
+        /pod\/solo annotated/,
+      );
+      expect(await k.ok(['get', 'pods', '-n', ns, '-l', 'tier in (front,back)', '-o', 'name'])).toBe(
+        'pod/solo',
+      );
+      expect(await k.ok(['get', 'pods', '-n', ns, '-l', 'tier!=front', '-o', 'name'])).toBe('');
+      expect(
+        await k.ok(['get', 'pod', 'solo', '-n', ns, '-o', 'jsonpath={.metadata.annotations.owner}']),
+      ).toBe('team-a');
+    });
+
+    it('patch with strategic, merge and JSON patches, and scale through the scale subresource', async () => {
+      expect(
+        await k.ok([
+          'patch',
+          'deploy',
+          'web',
+          '-n',
+          ns,
+          '-p',
+          '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}}}',
+        ]),
+      ).toMatch(/deployment.apps\/web patched/);
+      expect(
+        await k.ok([
+          'patch',
+          'deploy',
+          'web',
+          '-n',
+          ns,
+          '--type=merge',
+          '-p',
+          '{"metadata":{"labels":{"stage":"canary"}}}',
+        ]),
+      ).toMatch(/patched/);
+      expect(
+        await k.ok([
+          'patch',
+          'deploy',
+          'web',
+          '-n',
+          ns,
+          '--type=json',
+          '-p',
+          '[{"op":"replace","path":"/spec/replicas","value":2}]',
+        ]),
+      ).toMatch(/patched/);
+      expect(await k.ok(['scale', 'deploy', 'web', '-n', ns, '--replicas=3'])).toMatch(
+        /deployment.apps\/web scaled/,
+      );
+      const out = await k.ok([
+        'get',
+        'deploy',
+        'web',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].name} {.metadata.labels.stage}',
+      ]);
+      expect(out).toBe('3 nginx:1.28 MODE canary');
+    });
+
+    it('get --watch receives events as they happen', async () => {
+      const watcher = k.spawn([
+        'get',
+        'configmaps',
+        '-n',
+        ns,
+        '--watch',
+        '--output-watch-events',
+        '-o',
+        'name',
+      ]);
+      let seen = '';
+      watcher.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      try {
+        await waitFor('the initial list', () => seen.includes('configmap/settings'));
+        await k.ok(
+          ['create', '-n', ns, '-f', '-'],
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'late' },
+            data: { a: 'b' },
+          }),
+        );
+        await waitFor('the ADDED event', () => /ADDED\s+configmap\/late/.test(seen));
+        await k.ok(['delete', 'configmap', 'late', '-n', ns]);
+        await waitFor('the DELETED event', () => /DELETED\s+configmap\/late/.test(seen));
+      } finally {
+        watcher.kill();
+        await watcher;
+      }
+    });
+
+    it('wait --for=condition returns once the condition holds', async () => {
+      expect(await k.ok(['wait', '--for=condition=Ready', 'node/scars-worker', '--timeout=10s'])).toMatch(
+        /node\/scars-worker condition met/,
+      );
+      await k.ok(['create', '-n', ns, '-f', '-'], JSON.stringify(podManifest('later')));
+      const waiting = k.run(['wait', '-n', ns, '--for=condition=Ready', 'pod/later', '--timeout=20s']);
+      await new Promise((r) => setTimeout(r, 500));
+      runPod(t.sim, ns, 'later', 'scars-worker2');
+      const r = await waiting;
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/pod\/later condition met/);
+    });
+
+    it('cordon and uncordon a node', async () => {
+      const node =
+        wanted === '1.27' ? 'scars-worker' : wanted === '1.33' ? 'scars-worker2' : 'scars-control-plane';
+      expect(await k.ok(['cordon', node])).toMatch(new RegExp(`node/${node} cordoned`));
+      expect(await k.ok(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}'])).toBe('true');
+      expect(await k.ok(['get', 'node', node])).toMatch(/Ready,SchedulingDisabled/);
+      expect(await k.ok(['uncordon', node])).toMatch(new RegExp(`node/${node} uncordoned`));
+      expect(await k.ok(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}'])).toBe('');
+    });
+
+    it('get events --field-selector reason=X', async () => {
+      const events = served('v1', 'events');
+      for (const [name, reason] of [
+        [`${ns}-a`, 'Killing'],
+        [`${ns}-b`, 'Scheduled'],
+      ] as const) {
+        t.sim.registry.create(events, ns, {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name },
+          involvedObject: { kind: 'Pod', namespace: ns, name: 'solo', apiVersion: 'v1' },
+          reason,
+          message: `${reason} the pod`,
+          type: 'Normal',
+          source: { component: 'kubelet', host: 'scars-worker' },
+          firstTimestamp: t.sim.clock.timestamp(),
+          lastTimestamp: t.sim.clock.timestamp(),
+          count: 1,
+        });
+      }
+      const out = await k.ok(['get', 'events', '-n', ns, '--field-selector', 'reason=Killing']);
+      expect(out).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
+      expect(out).toMatch(/Normal\s+Killing\s+pod\/solo\s+Killing the pod/);
+      expect(out).not.toMatch(/Scheduled/);
+      const bad = await k.run(['get', 'events', '-n', ns, '--field-selector', 'colour=red']);
+      expect(bad.exitCode).not.toBe(0);
+      expect(bad.stderr).toMatch(/field label not supported: colour/);
+    });
+
+    it('logs, with --tail and --follow', async () => {
+      const pod = t.sim.registry.get(served('v1', 'pods'), ns, 'solo');
+      const uid = pod.metadata.uid ?? '';
+      t.sim.logs.append(uid, 'main', 'starting\nlistening on :8080', t.sim.clock.now());
+      expect(await k.ok(['logs', 'solo', '-n', ns])).toBe('starting\nlistening on :8080');
+      expect(await k.ok(['logs', 'solo', '-n', ns, '--tail=1'])).toBe('listening on :8080');
+      const follow = k.spawn(['logs', '-f', 'solo', '-n', ns]);
+      let seen = '';
+      follow.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      await waitFor('the existing lines', () => seen.includes('listening'));
+      t.sim.logs.append(uid, 'main', 'GET / 200', t.sim.clock.now());
+      await waitFor('the followed line', () => seen.includes('GET / 200'));
+      t.sim.logs.end(uid, 'main');
+      const r = await follow;
+      expect(r.exitCode).toBe(0);
+    });
+
+    it('delete waits until the object is gone; unknown kinds are a clean error', async () => {
+      expect(await k.ok(['delete', 'pod', 'solo', '-n', ns])).toMatch(/pod "solo" deleted/);
+      const gone = await k.run(['get', 'pod', 'solo', '-n', ns]);
+      expect(gone.exitCode).toBe(1);
+      expect(gone.stderr).toMatch(/Error from server \(NotFound\): pods "solo" not found/);
+      const unknown = await k.run(['get', 'widgets']);
+      expect(unknown.stderr).toMatch(/the server doesn't have a resource type "widgets"/);
+    });
+  });
+}
