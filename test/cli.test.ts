@@ -129,13 +129,15 @@ describe('scars CLI', () => {
     }
   });
 
-  it('the sim provider is not built yet: exit 3 saying so, never a silent substitute', async () => {
+  it('the sim provider cannot run workloads yet: exit 3 saying so, never a silent substitute', async () => {
     // Run from a scratch folder so the run's journal does not land in the repository.
     const dir = mkdtempSync(join(tmpdir(), 'scars-sim-'));
     writeFileSync(join(dir, 'scars.config.yaml'), `scenarioDirs: [${join(REPO, 'scenarios')}]\n`);
     const r = await cli(['run', 'pod-kill', '--reporter', 'json', '--out', dir], { cwd: dir });
     expect(r.code).toBe(3);
-    expect(r.stdout + r.stderr).toMatch(/provider "sim" is not available/);
+    expect(r.stdout + r.stderr).toMatch(
+      /provider "sim" cannot run scenarios yet: .*no scheduler, workload controllers or kubelet/,
+    );
   });
   it('list --json is machine-readable', async () => {
     const r = await cli(['list', '--json']);

@@ -11,6 +11,7 @@ import {
   PatchStrategy,
 } from '@kubernetes/client-node';
 import { formatRef, type KubeRef, refOf } from './kube-ref.ts';
+import { KeepAliveKubeConfig } from '../cluster/keep-alive.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -45,8 +46,10 @@ export class KubeApi {
   private readonly core: CoreV1Api;
 
   constructor(readonly kubeConfig: KubeConfig) {
-    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    // One pooled connection per cluster instead of client-node's handshake per call (see keep-alive.ts).
+    const pooled = KeepAliveKubeConfig.from(kubeConfig);
+    this.objects = KubernetesObjectApi.makeApiClient(pooled);
+    this.core = pooled.makeApiClient(CoreV1Api);
   }
 
   async read<T extends KubernetesObject = KubernetesObject>(ref: KubeRef): Promise<T | undefined> {

@@ -54,6 +54,8 @@ export interface SimCluster {
   registry: Registry;
   logs: PodLogStore;
   nodes: string[];
+  /** Whether pods get scheduled and run (scheduler, workload controllers, kubelet): not yet. */
+  runsWorkloads: boolean;
   kubeconfig(): KubeconfigDocument;
   writeKubeconfig(path: string): Promise<void>;
   /** Cuts every client connection, watches included (clients reconnect, as after an apiserver restart). */
@@ -155,7 +157,10 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
         name: SIM_CONTEXT,
         cluster: {
           server: server.url,
-          ...(cert ? { 'certificate-authority-data': Buffer.from(cert.caPem).toString('base64') } : {}),
+          // client-node refuses http:// servers unless TLS verification is marked off (there is no TLS to verify).
+          ...(cert
+            ? { 'certificate-authority-data': Buffer.from(cert.caPem).toString('base64') }
+            : { 'insecure-skip-tls-verify': true }),
         },
       },
     ],
@@ -175,6 +180,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     registry,
     logs,
     nodes,
+    runsWorkloads: false,
     kubeconfig,
     dropConnections: () => server.dropConnections(),
     writeKubeconfig: (path) => writeFile(path, stringify(kubeconfig()), { mode: 0o600 }),

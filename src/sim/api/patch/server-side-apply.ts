@@ -677,10 +677,11 @@ const emptyObject = (ctx: Context): unknown => withSkeleton({}, ctx.node);
 // ---------------------------------------------------------------------------------------------
 // Entry points
 
+/** A shallow copy is enough: everything here builds new values and never mutates its inputs. */
 function withoutManagedFields<T extends KubeObject>(obj: T): T {
-  const copy = cloneJson(obj);
-  if (copy.metadata) delete copy.metadata.managedFields;
-  return copy;
+  if (!obj.metadata) return { ...obj };
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 function withManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[] | undefined): KubeObject {

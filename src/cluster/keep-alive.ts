@@ -1,0 +1,56 @@
+/**
+ * client-node 1.x builds a new https.Agent for every API call (KubeConfig.applySecurityAuthentication),
+ * so every request pays a TCP and TLS handshake, and a run that polls a cluster opens thousands of
+ * connections. This KubeConfig keeps what client-node computes (CA, client certificate, headers) but
+ * reuses one keep-alive agent per cluster, as client-go's transport does.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+
+type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
+
+const MAX_SOCKETS = 64;
+
+export class KeepAliveKubeConfig extends KubeConfig {
+  private agent: HttpAgent | undefined;
+  private agentServer: string | undefined;
+
+  static from(kc: KubeConfig): KeepAliveKubeConfig {
+    const copy = new KeepAliveKubeConfig();
+    // loadFromOptions keeps the parsed entries as they are (resolved file paths, exec plugins).
+    copy.loadFromOptions({
+      clusters: kc.getClusters(),
+      users: kc.getUsers(),
+      contexts: kc.getContexts(),
+      currentContext: kc.getCurrentContext(),
+    });
+    return copy;
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const server = this.getCurrentCluster()?.server;
+    const fresh = context.getAgent();
+    if (!fresh || (this.agent && this.agentServer === server)) {
+      if (this.agent) context.setAgent(this.agent);
+      return;
+    }
+    // https.Agent keeps the options it was built with; reuse them with keep-alive on.
+    const options = (fresh as HttpAgent & { options?: AgentOptions }).options ?? {};
+    this.agent?.destroy();
+    this.agent =
+      fresh instanceof HttpsAgent
+        ? new HttpsAgent({ ...options, keepAlive: true, maxSockets: MAX_SOCKETS })
+        : new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    this.agentServer = server;
+    fresh.destroy();
+    context.setAgent(this.agent);
+  }
+
+  /** Closes pooled connections (call when done with the cluster). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+}
