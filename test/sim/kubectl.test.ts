@@ -57,10 +57,11 @@ metadata: {name: settings}
 data: {level: info}
 `;
 
-const waitFor = async (what: string, check: () => boolean, ms = 10_000) => {
+const waitFor = async (what: string, check: () => boolean, ms = 10_000, output?: () => string) => {
   const until = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}${output ? `; output so far:\n${output()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 };
@@ -121,6 +122,33 @@ for (const { wanted, bin } of binaries) {
         'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value} {.metadata.generation}',
       ]);
       expect(image).toBe('nginx:1.27 serve 2');
+    });
+
+    it('server-side apply: field managers, conflicts, and --force-conflicts', async () => {
+      const cm = (value: string) =>
+        `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {level: ${value}}\n`;
+      expect(await k.ok(['apply', '--server-side', '-n', ns, '-f', '-'], cm('info'))).toMatch(
+        /configmap\/ssa serverside-applied/,
+      );
+      const conflict = await k.run(
+        ['apply', '--server-side', '--field-manager=ops', '-n', ns, '-f', '-'],
+        cm('debug'),
+      );
+      expect(conflict.exitCode).not.toBe(0);
+      expect(conflict.stderr).toMatch(/Apply failed with 1 conflict: conflict with "kubectl": \.data\.level/);
+      expect(
+        await k.ok(
+          ['apply', '--server-side', '--field-manager=ops', '--force-conflicts', '-n', ns, '-f', '-'],
+          cm('debug'),
+        ),
+      ).toMatch(/serverside-applied/);
+      const managers = JSON.parse(
+        await k.ok(['get', 'cm', 'ssa', '-n', ns, '-o', 'json', '--show-managed-fields']),
+      ) as { data: { level: string }; metadata: { managedFields: { manager: string; operation: string }[] } };
+      expect(managers.data.level).toBe('debug');
+      expect(managers.metadata.managedFields.map((m) => `${m.manager}/${m.operation}`)).toContain(
+        'ops/Apply',
+      );
     });
 
     it('get renders server-side Tables (plain and -o wide) and yaml/json with defaults', async () => {
@@ -223,20 +251,16 @@ for (const { wanted, bin } of binaries) {
     });
 
     it('get --watch receives events as they happen', async () => {
-      const watcher = k.spawn([
-        'get',
-        'configmaps',
-        '-n',
-        ns,
-        '--watch',
-        '--output-watch-events',
-        '-o',
-        'name',
-      ]);
+      const watcher = k.spawn(['get', 'configmaps', '-n', ns, '--watch', '--output-watch-events']);
       let seen = '';
       watcher.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
       try {
-        await waitFor('the initial list', () => seen.includes('configmap/settings'));
+        await waitFor(
+          'the initial list',
+          () => /^EVENT\s+NAME\s+DATA\s+AGE$/m.test(seen) && /ADDED\s+settings\s+1\s/.test(seen),
+          10_000,
+          () => seen,
+        );
         await k.ok(
           ['create', '-n', ns, '-f', '-'],
           JSON.stringify({
@@ -246,9 +270,9 @@ for (const { wanted, bin } of binaries) {
             data: { a: 'b' },
           }),
         );
-        await waitFor('the ADDED event', () => /ADDED\s+configmap\/late/.test(seen));
+        await waitFor('the ADDED event', () => /ADDED\s+late\s+1\s/.test(seen));
         await k.ok(['delete', 'configmap', 'late', '-n', ns]);
-        await waitFor('the DELETED event', () => /DELETED\s+configmap\/late/.test(seen));
+        await waitFor('the DELETED event', () => /DELETED\s+late\s/.test(seen));
       } finally {
         watcher.kill();
         await watcher;
