@@ -9,6 +9,8 @@ export class SimClock implements Clock {
   private readonly wallStart = Date.now();
   private readonly simStart: number;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private lastSecond = NaN;
+  private lastStamp = '';
 
   constructor(
     readonly timeScale = 1,
@@ -25,7 +27,13 @@ export class SimClock implements Clock {
 
   /** RFC 3339 with second precision, as Kubernetes serializes metav1.Time. */
   timestamp(ms = this.now()): string {
-    return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const second = Math.floor(ms / 1000);
+    // Formatting dates is a measurable share of a create; most writes land in the same second.
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.lastStamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    }
+    return this.lastStamp;
   }
 
   /** RFC 3339 with microseconds, as metav1.MicroTime (events.k8s.io eventTime, Lease renewTime). */

@@ -10,7 +10,7 @@
  * registry assigns one (updates arrive with the stored uid). Everything else is idempotent, as
  * upstream defaulting is: it runs on every decode, so on every update too.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { HorizontalPodAutoscaler, HPAScalingRules } from 'kubernetes-types/autoscaling/v2.js';
 import type { CronJob, Job, JobSpec } from 'kubernetes-types/batch/v1.js';
 import type {
@@ -265,8 +265,10 @@ const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function randomSuffix(): string {
+  // utilrand.String, like upstream, draws from math/rand: these names need to be unlikely to clash, not secret.
   let out = '';
-  for (const b of randomBytes(5)) out += NAME_SUFFIX_ALPHABET[b % NAME_SUFFIX_ALPHABET.length];
+  for (let i = 0; i < 5; i++)
+    out += NAME_SUFFIX_ALPHABET[Math.floor(Math.random() * NAME_SUFFIX_ALPHABET.length)];
   return out;
 }
 

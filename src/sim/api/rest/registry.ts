@@ -4,7 +4,7 @@
  * deletion). HTTP handlers and the sim's controllers both go through it, so a controller write
  * is indistinguishable from a client's.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Namespace, Service } from 'kubernetes-types/core/v1.js';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import type { SimClock } from '../../clock.ts';
@@ -44,9 +44,10 @@ const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const storeKey = (r: ResourceType): string => `${r.apiVersion}/${r.plural}`;
 
 function randomSuffix(): string {
-  const bytes = randomBytes(5);
+  // generateName suffixes come from math/rand upstream (utilrand.String): unlikely to clash, not secret.
   let out = '';
-  for (const b of bytes) out += GENERATE_NAME_ALPHABET[b % GENERATE_NAME_ALPHABET.length];
+  for (let i = 0; i < 5; i++)
+    out += GENERATE_NAME_ALPHABET[Math.floor(Math.random() * GENERATE_NAME_ALPHABET.length)];
   return out;
 }
 
