@@ -26,14 +26,28 @@ export type PathElement =
 
 export type Path = readonly PathElement[];
 
-export const field = (name: string): PathElement => ({ kind: 'field', name });
+// Field elements are interned: a walk over a large object asks for the same few names many times,
+// and interned elements let serializePathElement memoize their keys.
+const fieldElements = new Map<string, PathElement>();
+export const field = (name: string): PathElement => {
+  let pe = fieldElements.get(name);
+  if (!pe) {
+    pe = { kind: 'field', name };
+    if (fieldElements.size < 10_000) fieldElements.set(name, pe);
+  }
+  return pe;
+};
 
 /**
  * encoding/json as Go's standard library writes it: like JSON.stringify, plus the HTML-safe escapes
  * (jsoniter's ConfigCompatibleWithStandardLibrary, which fieldpath uses, does the same).
  */
+const HTML_UNSAFE = /[<>&\u2028\u2029]/;
+
 export function goJson(value: unknown): string {
-  return JSON.stringify(value)
+  const text = JSON.stringify(value);
+  if (!HTML_UNSAFE.test(text)) return text;
+  return text
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
@@ -42,7 +56,15 @@ export function goJson(value: unknown): string {
 }
 
 /** The FieldsV1 key of a path element: `f:name`, `k:{"name":"web"}`, `v:"x"`, `i:0`. */
+const serialized = new WeakMap<PathElement, string>();
+
 export function serializePathElement(pe: PathElement): string {
+  let key = serialized.get(pe);
+  if (key === undefined) serialized.set(pe, (key = serializePathElementUncached(pe)));
+  return key;
+}
+
+function serializePathElementUncached(pe: PathElement): string {
   switch (pe.kind) {
     case 'field':
       return `f:${pe.name}`;
