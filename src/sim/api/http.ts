@@ -1,12 +1,17 @@
 /** HTTP plumbing shared by the handlers: bodies in, JSON and Status out. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { ApiError, badRequest } from './rest/status.ts';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF, ProtobufError } from './protobuf/kubernetes.ts';
+import { ApiError, badRequest, unsupportedMediaType } from './rest/status.ts';
+
+export const OBJECT_TYPES = ['application/json', 'application/yaml', KUBERNETES_PROTOBUF];
+
+const unsupportedMediaTypeBecause = (why: string): ApiError => new ApiError(415, 'UnsupportedMediaType', why);
 
 // The apiserver's default request body limit (3 MiB), with its error text.
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export function readBody(req: IncomingMessage): Promise<string> {
+export function readRawBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -21,9 +26,36 @@ export function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRawBody(req)).toString('utf8');
+}
+
+/**
+ * An object body in any encoding the apiserver accepts for it: JSON, YAML, or Kubernetes
+ * protobuf, which kubectl 1.32+ typed clients send for `kubectl create <kind>`.
+ */
+export async function readObjectBody(
+  req: IncomingMessage,
+  accepted: readonly string[] = OBJECT_TYPES,
+): Promise<unknown> {
+  const type = mediaType(req.headers['content-type']) || 'application/json';
+  if (!accepted.includes(type)) throw unsupportedMediaType(accepted);
+  const raw = await readRawBody(req);
+  if (type === KUBERNETES_PROTOBUF) {
+    if (raw.length === 0) return undefined;
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (error) {
+      if (error instanceof ProtobufError) throw unsupportedMediaTypeBecause(error.message);
+      throw error;
+    }
+  }
+  return decodeBody(raw.toString('utf8'), type);
 }
 
 /** JSON, or YAML when the client sent YAML (kubectl --server-side sends JSON under the apply-patch+yaml type). */

@@ -10,7 +10,8 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { resourceAt } from '../kinds/registry.ts';
+import { RESOURCES, resourceAt } from '../kinds/registry.ts';
+import { acceptsOpenApiV2Protobuf, OPENAPI_V2_PROTOBUF, openApiV2Protobuf } from './protobuf/openapi-v2.ts';
 import {
   aggregatedDiscovery,
   aggregatedDiscoveryVersion,
@@ -49,6 +50,8 @@ export interface RunningApiServer {
 }
 
 type Handler = (call: ResourceCall) => void | Promise<void>;
+
+let openApiV2: Buffer | undefined;
 
 function handlerFor(call: ResourceCall): Handler {
   const method = call.req.method ?? 'GET';
@@ -155,7 +158,13 @@ function serveDiscovery(
     if (!doc) throw notFoundPath();
     return (sendJson(res, 200, doc), true);
   }
-  if (path === '/openapi/v2') throw notFoundPath();
+  if (path === '/openapi/v2') {
+    // Only the protobuf form exists: kubectl 1.27 and 1.28 need it for `create -f`/`apply -f`.
+    if (!acceptsOpenApiV2Protobuf(accept)) throw notFoundPath();
+    const body = (openApiV2 ??= openApiV2Protobuf(RESOURCES));
+    res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF, 'Content-Length': body.length }).end(body);
+    return true;
+  }
   return false;
 }
 

@@ -5,7 +5,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { resourceAt } from '../../kinds/registry.ts';
 import { isObject, type KubeObject, type Writable } from '../../object.ts';
-import { decodeBody, readBody, sendJson } from '../http.ts';
+import { readObjectBody, sendJson } from '../http.ts';
 import { badRequest, conflict, successStatus } from '../rest/status.ts';
 import type { ResourceCall } from './context.ts';
 
@@ -13,7 +13,7 @@ const PODS = resourceAt('v1', 'pods');
 
 export async function bind(call: ResourceCall): Promise<void> {
   const { registry } = call.ctx;
-  const body = decodeBody(await readBody(call.req), 'application/json');
+  const body = await readObjectBody(call.req);
   if (!isObject(body)) throw badRequest('the body of a binding must be a v1 Binding');
   const binding = body as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
   const name =

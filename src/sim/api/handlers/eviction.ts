@@ -11,7 +11,7 @@ import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import { resourceAt } from '../../kinds/registry.ts';
 import { isObject, type KubeObject, type Writable } from '../../object.ts';
 import { labelSelectorFromSpec, SelectorError } from '../../store/selectors.ts';
-import { decodeBody, readBody, sendJson } from '../http.ts';
+import { readObjectBody, sendJson } from '../http.ts';
 import type { Registry } from '../rest/registry.ts';
 import { ApiError, badRequest, successStatus, tooManyRequests } from '../rest/status.ts';
 import type { ResourceCall } from './context.ts';
@@ -27,7 +27,7 @@ function isReady(pod: Pod): boolean {
 export async function evict(call: ResourceCall): Promise<void> {
   const { registry } = call.ctx;
   const name = call.info.name ?? '';
-  const body = decodeBody(await readBody(call.req), 'application/json');
+  const body = await readObjectBody(call.req);
   if (!isObject(body) || (body.kind !== undefined && body.kind !== 'Eviction')) {
     throw badRequest('the body of an eviction must be a policy/v1 Eviction');
   }

@@ -2,7 +2,7 @@
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import { isObject, type KubeObject } from '../../object.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../../store/selectors.ts';
-import { boolParam, decodeBody, intParam, mediaType, readBody, sendJson } from '../http.ts';
+import { boolParam, decodeBody, intParam, mediaType, readBody, readObjectBody, sendJson } from '../http.ts';
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -262,21 +262,12 @@ function subresourceOptions(call: ResourceCall, record: boolean) {
   };
 }
 
-async function bodyOf(call: ResourceCall): Promise<unknown> {
-  const type = mediaType(call.req.headers['content-type']) || 'application/json';
-  if (!['application/json', 'application/yaml', '*/*'].includes(type)) {
-    throw unsupportedMediaType([
-      'application/json',
-      'application/yaml',
-      'application/vnd.kubernetes.protobuf',
-    ]);
-  }
-  return decodeBody(await readBody(call.req), type);
+function bodyOf(call: ResourceCall): Promise<unknown> {
+  return readObjectBody(call.req);
 }
 
 async function deleteOptionsOf(call: ResourceCall): Promise<DeleteOptions> {
-  const text = await readBody(call.req);
-  const body = text.trim() ? decodeBody(text, 'application/json') : {};
+  const body = (await readObjectBody(call.req)) ?? {};
   if (!isObject(body)) throw badRequest('DeleteOptions must be an object');
   const options = body as DeleteOptions;
   const grace = intParam(call.query, 'gracePeriodSeconds');

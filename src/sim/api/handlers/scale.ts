@@ -4,7 +4,7 @@
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { isObject, type KubeObject } from '../../object.ts';
-import { decodeBody, mediaType, readBody, sendJson } from '../http.ts';
+import { decodeBody, mediaType, readBody, readObjectBody, sendJson } from '../http.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from '../patch/index.ts';
 import { ApiError, badRequest, modifiedConflict, unsupportedMediaType } from '../rest/status.ts';
 import type { ResourceCall } from './context.ts';
@@ -59,7 +59,7 @@ export async function scale(call: ResourceCall): Promise<void> {
   let next: unknown;
   const current = scaleOf(live);
   if (method === 'PUT') {
-    next = decodeBody(await readBody(call.req), 'application/json');
+    next = await readObjectBody(call.req);
   } else {
     const type = mediaType(call.req.headers['content-type']);
     if (!PATCH_TYPES.includes(type) || type === 'application/apply-patch+yaml')
