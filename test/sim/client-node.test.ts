@@ -11,7 +11,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { podManifest, runPod, served, startTestSim, type TestSim } from '../support/sim.ts';
+import { podManifest, runPod, served, setBudgetStatus, startTestSim, type TestSim } from '../support/sim.ts';
 
 let t: TestSim | undefined;
 afterEach(async () => {
@@ -203,25 +203,13 @@ describe('client-node against the sim', () => {
     });
 
     // What the disruption controller would write: 2 healthy, 2 needed.
-    const pdbs = served('policy/v1', 'poddisruptionbudgets');
-    const setStatus = (currentHealthy: number, disruptionsAllowed: number) => {
-      const live = t.sim.registry.get(pdbs, 'default', 'web-pdb');
-      t.sim.registry.replace(
-        pdbs,
-        live,
-        {
-          ...structuredClone(live),
-          status: {
-            observedGeneration: live.metadata.generation,
-            currentHealthy,
-            desiredHealthy: 2,
-            expectedPods: 2,
-            disruptionsAllowed,
-          },
-        },
-        { subresource: 'status' },
-      );
-    };
+    const setStatus = (currentHealthy: number, disruptionsAllowed: number) =>
+      setBudgetStatus(t.sim, 'default', 'web-pdb', {
+        currentHealthy,
+        desiredHealthy: 2,
+        expectedPods: 2,
+        disruptionsAllowed,
+      });
     setStatus(2, 0);
     const refused = await apiError(evict('w1'));
     expect(refused.code).toBe(429);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
-import { podManifest, runPod, served, startTestSim, type TestSim } from '../support/sim.ts';
+import { podManifest, runPod, served, setBudgetStatus, startTestSim, type TestSim } from '../support/sim.ts';
 
 const VERSIONS = ['1.27', 'default', '1.33'] as const;
 const binaries = VERSIONS.map((v) => ({ wanted: v, bin: findKubectl(v) }));
@@ -440,26 +440,14 @@ for (const { wanted, bin } of binaries) {
           spec: { minAvailable: 2, selector: { matchLabels: { app: 'drainable' } } },
         }),
       );
-      const pdbs = served('policy/v1', 'poddisruptionbudgets');
-      // What the disruption controller would report: both pods healthy, both needed.
-      const setBudget = (allowed: number) => {
-        const live = t.sim.registry.get(pdbs, ns, 'drainable');
-        t.sim.registry.replace(
-          pdbs,
-          live,
-          {
-            ...structuredClone(live),
-            status: {
-              observedGeneration: live.metadata.generation,
-              currentHealthy: 2,
-              desiredHealthy: 2 - allowed,
-              expectedPods: 2,
-              disruptionsAllowed: allowed,
-            },
-          },
-          { subresource: 'status' },
-        );
-      };
+      // What the disruption controller would report: both pods healthy, `allowed` of them may go.
+      const setBudget = (allowed: number) =>
+        setBudgetStatus(t.sim, ns, 'drainable', {
+          currentHealthy: 2,
+          desiredHealthy: 2 - allowed,
+          expectedPods: 2,
+          disruptionsAllowed: allowed,
+        });
       setBudget(0);
       const drain = k.spawn([
         'drain',

@@ -96,3 +96,27 @@ export function podManifest(
     spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9' }] },
   };
 }
+
+/**
+ * Writes a PodDisruptionBudget's status as the disruption controller would (part 1 of the
+ * simulator has no disruption controller yet), through the status subresource.
+ */
+export function setBudgetStatus(
+  sim: SimCluster,
+  namespace: string,
+  name: string,
+  status: {
+    currentHealthy: number;
+    desiredHealthy: number;
+    expectedPods: number;
+    disruptionsAllowed: number;
+  },
+): void {
+  const pdbs = served('policy/v1', 'poddisruptionbudgets');
+  const live = sim.registry.get(pdbs, namespace, name);
+  const next = {
+    ...structuredClone(live),
+    status: { observedGeneration: live.metadata.generation, ...status },
+  };
+  sim.registry.replace(pdbs, live, next, { subresource: 'status' });
+}
