@@ -248,3 +248,192 @@ describe('errors and subresources', () => {
     expect(left.items.map((i) => i.metadata.name)).toEqual(['c']);
   });
 });
+
+describe('semantics a real client notices', () => {
+  const json = async (res: Response) =>
+    (await res.json()) as Record<string, unknown> & { metadata: Record<string, unknown> };
+  const send = (s: SimCluster, method: string, path: string, body?: unknown, type = 'application/json') =>
+    fetch(`${s.url}${path}`, {
+      method,
+      headers: { 'Content-Type': type },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+
+  it('dryRun in a DeleteOptions body (kubectl delete --dry-run=server) changes nothing', async () => {
+    const s = await start();
+    await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name: 'keep' } });
+    const res = await send(s, 'DELETE', '/api/v1/namespaces/default/configmaps/keep', { dryRun: ['All'] });
+    expect(res.status).toBe(200);
+    expect((await fetch(`${s.url}/api/v1/namespaces/default/configmaps/keep`)).status).toBe(200);
+  });
+
+  it('an eviction with a resourceVersion precondition succeeds when it matches; a dry-run eviction changes nothing', async () => {
+    const s = await start();
+    for (const name of ['a', 'b']) {
+      await post(s, '/api/v1/namespaces/default/pods', podManifest(name));
+      runPod(s, 'default', name, 'scars-worker');
+    }
+    const evict = (name: string, deleteOptions: unknown) =>
+      post(s, `/api/v1/namespaces/default/pods/${name}/eviction`, {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name },
+        deleteOptions,
+      });
+    const b = await json(await fetch(`${s.url}/api/v1/namespaces/default/pods/b`));
+    expect((await evict('a', { dryRun: ['All'] })).status).toBe(201);
+    expect((await fetch(`${s.url}/api/v1/namespaces/default/pods/a`)).status).toBe(200);
+    expect(
+      (await evict('b', { preconditions: { resourceVersion: b.metadata.resourceVersion } })).status,
+    ).toBe(201);
+    expect((await evict('a', { preconditions: { resourceVersion: '1' } })).status).toBe(409);
+  });
+
+  it('an unchanged PUT (keys in another order) is a no-op: same resourceVersion', async () => {
+    const s = await start();
+    const created = await json(
+      await post(s, '/api/v1/namespaces/default/configmaps', {
+        metadata: { name: 'same' },
+        data: { a: '1', b: '2' },
+      }),
+    );
+    const reordered = {
+      data: { b: '2', a: '1' },
+      metadata: { ...created.metadata },
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+    };
+    const put = await json(await send(s, 'PUT', '/api/v1/namespaces/default/configmaps/same', reordered));
+    expect(put.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+  });
+
+  it('a PUT naming another uid is a precondition conflict', async () => {
+    const s = await start();
+    const created = await json(
+      await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name: 'u' } }),
+    );
+    const res = await send(s, 'PUT', '/api/v1/namespaces/default/configmaps/u', {
+      ...created,
+      metadata: { ...created.metadata, uid: '00000000-0000-0000-0000-000000000000' },
+    });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { message: string }).message).toMatch(
+      /Precondition failed: UID in precondition/,
+    );
+  });
+
+  it('metadata.name field selectors work across all namespaces', async () => {
+    const s = await start();
+    await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name: 'findme' } });
+    const list = (await (
+      await fetch(`${s.url}/api/v1/configmaps?fieldSelector=metadata.name%3Dfindme`)
+    ).json()) as { items: unknown[] };
+    expect(list.items).toHaveLength(1);
+  });
+
+  it('a selector watch that loses an object sends its last matching state', async () => {
+    const s = await start();
+    await post(s, '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'x', labels: { team: 'a' } },
+    });
+    const watching = readWatch(
+      `${s.url}/api/v1/namespaces/default/configmaps?watch=1&labelSelector=team%3Da&resourceVersion=${s.store.resourceVersion}`,
+      (e) => e.length >= 1,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await send(
+      s,
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/x',
+      { metadata: { labels: { team: 'b' } } },
+      'application/merge-patch+json',
+    );
+    const [event] = await watching;
+    expect(event?.type).toBe('DELETED');
+    expect((event?.object.metadata as { labels?: Record<string, string> }).labels).toEqual({ team: 'a' });
+    expect(event?.object.metadata?.resourceVersion).toBe(String(s.store.resourceVersion));
+  });
+
+  it('pages of a list are one snapshot; a token whose history is gone is 410', async () => {
+    const s = await start({ historySize: 20 });
+    for (const name of ['a', 'c', 'e'])
+      await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name } });
+    const page1 = await json(await fetch(`${s.url}/api/v1/namespaces/default/configmaps?limit=1`));
+    await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name: 'b' } });
+    await send(s, 'DELETE', '/api/v1/namespaces/default/configmaps/e');
+    const token = encodeURIComponent(String(page1.metadata.continue));
+    const page2 = (await (
+      await fetch(`${s.url}/api/v1/namespaces/default/configmaps?limit=10&continue=${token}`)
+    ).json()) as { items: { metadata: { name: string } }[]; metadata: { resourceVersion: string } };
+    expect(page2.items.map((i) => i.metadata.name)).toEqual(['c', 'e']);
+    expect(page2.metadata.resourceVersion).toBe(page1.metadata.resourceVersion);
+    for (let i = 0; i < 25; i++)
+      await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name: `z${i}` } });
+    const stale = await fetch(`${s.url}/api/v1/namespaces/default/configmaps?limit=10&continue=${token}`);
+    expect(stale.status).toBe(410);
+  });
+
+  it('foreground deletion spares a dependent that another live owner holds', async () => {
+    const s = await start();
+    const a = await json(
+      await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name: 'owner-a' } }),
+    );
+    const b = await json(
+      await post(s, '/api/v1/namespaces/default/configmaps', { metadata: { name: 'owner-b' } }),
+    );
+    const ref = (o: typeof a, name: string) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name,
+      uid: o.metadata.uid,
+      blockOwnerDeletion: true,
+    });
+    await post(s, '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'shared', ownerReferences: [ref(a, 'owner-a'), ref(b, 'owner-b')] },
+    });
+    await send(s, 'DELETE', '/api/v1/namespaces/default/configmaps/owner-a', {
+      propagationPolicy: 'Foreground',
+    });
+    const until = Date.now() + 5000;
+    while (
+      (await fetch(`${s.url}/api/v1/namespaces/default/configmaps/owner-a`)).status !== 404 &&
+      Date.now() < until
+    )
+      await new Promise((r) => setTimeout(r, 20));
+    const shared = await json(await fetch(`${s.url}/api/v1/namespaces/default/configmaps/shared`));
+    expect((shared.metadata.ownerReferences as { name: string }[]).map((r) => r.name)).toEqual(['owner-b']);
+  });
+
+  it('namespaces: spec.finalizers change only through /finalize; deleting a terminating namespace is 409', async () => {
+    const s = await start();
+    await post(s, '/api/v1/namespaces', { metadata: { name: 'n1' } });
+    const patched = await json(
+      await send(
+        s,
+        'PATCH',
+        '/api/v1/namespaces/n1',
+        { spec: { finalizers: null } },
+        'application/merge-patch+json',
+      ),
+    );
+    expect(patched.spec).toEqual({ finalizers: ['kubernetes'] });
+    await post(s, '/api/v1/namespaces/n1/configmaps', {
+      metadata: { name: 'held', finalizers: ['example.com/hold'] },
+    });
+    expect((await send(s, 'DELETE', '/api/v1/namespaces/n1')).status).toBe(200);
+    const again = await send(s, 'DELETE', '/api/v1/namespaces/n1');
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { message: string }).message).toMatch(
+      /The system is ensuring all content is removed from this namespace/,
+    );
+  });
+
+  it('a PUT on a node keeps its status (only /status changes it)', async () => {
+    const s = await start();
+    const node = await json(await fetch(`${s.url}/api/v1/nodes/scars-worker`));
+    const res = await json(
+      await send(s, 'PUT', '/api/v1/nodes/scars-worker', { ...node, status: { conditions: [] } }),
+    );
+    expect((res.status as { conditions: unknown[] }).conditions.length).toBeGreaterThan(0);
+  });
+});

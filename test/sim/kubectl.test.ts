@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
 import { podManifest, runPod, served, setBudgetStatus, startTestSim, type TestSim } from '../support/sim.ts';
 
-const VERSIONS = ['1.27', 'default', '1.33'] as const;
+// SCARS_KUBECTL_VERSIONS=1.27,1.28,…,default widens the matrix (each version adds about 10 s).
+const VERSIONS = (process.env.SCARS_KUBECTL_VERSIONS?.split(',') ?? ['1.27', 'default', '1.33']).map((v) =>
+  v.trim(),
+);
 const binaries = VERSIONS.map((v) => ({ wanted: v, bin: findKubectl(v) }));
 for (const { wanted, bin } of binaries) {
   if (!bin)
@@ -294,8 +297,9 @@ for (const { wanted, bin } of binaries) {
     });
 
     it('cordon and uncordon a node', async () => {
-      const node =
-        wanted === '1.27' ? 'scars-worker' : wanted === '1.33' ? 'scars-worker2' : 'scars-control-plane';
+      const node = ['scars-worker', 'scars-worker2', 'scars-control-plane'][
+        VERSIONS.indexOf(wanted) % 3
+      ] as string;
       expect(await k.ok(['cordon', node])).toMatch(new RegExp(`node/${node} cordoned`));
       expect(await k.ok(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}'])).toBe('true');
       expect(await k.ok(['get', 'node', node])).toMatch(/Ready,SchedulingDisabled/);
@@ -392,7 +396,7 @@ for (const { wanted, bin } of binaries) {
     });
 
     it('drain evicts through the eviction API, retries on 429 while the budget allows nothing, then finishes', async () => {
-      const node = { '1.27': 'scars-worker3', default: 'scars-worker4', '1.33': 'scars-worker5' }[wanted];
+      const node = `scars-worker${3 + (VERSIONS.indexOf(wanted) % 3)}`;
       await k.ok(
         ['create', '-n', ns, '-f', '-'],
         JSON.stringify({

@@ -25,7 +25,7 @@ import type { ApiContext, ResourceCall } from './handlers/context.ts';
 import { bind } from './handlers/binding.ts';
 import { evict } from './handlers/eviction.ts';
 import { podLog } from './handlers/log.ts';
-import { create, get, list, patch, remove, removeCollection, update } from './handlers/objects.ts';
+import { checkDryRun, create, get, list, patch, remove, removeCollection, update } from './handlers/objects.ts';
 import { scale } from './handlers/scale.ts';
 import { watch } from './handlers/watch.ts';
 import { boolParam, sendError, sendJson } from './http.ts';
@@ -180,13 +180,7 @@ export function apiRequestListener(ctx: ApiContext, serverAddress: () => string)
       if (!resource.namespaced && info.namespace !== undefined && info.plural !== 'namespaces')
         throw notFoundPath();
       const dryRun = url.searchParams.getAll('dryRun');
-      if (dryRun.some((d) => d !== 'All')) {
-        throw new ApiError(
-          400,
-          'BadRequest',
-          `Invalid dryRun parameter: "${dryRun.join(',')}": supported values: "All"`,
-        );
-      }
+      checkDryRun(dryRun);
       const call: ResourceCall = {
         ctx,
         req,

@@ -101,8 +101,9 @@ export class GarbageCollector implements Controller {
       // Read live: the dependent may have been orphaned (its reference removed) since it was indexed.
       const refs = dep.metadata.ownerReferences ?? [];
       if (!refs.some((ref) => ref.uid === uid)) continue;
-      if (refs.every((ref) => ref.uid === uid || this.ownerGone(dep, ref)))
-        this.deleteDependent(dep, 'Background');
+      if (refs.every((ref) => ref.uid === uid || this.ownerGone(dep, ref))) this.deleteDependent(dep, 'Background');
+      // attemptToDeleteItem: with owners still alive, only the dangling reference goes.
+      else this.dropOwnerReference(dep, uid);
     }
     this.dependents.delete(uid);
   }
@@ -136,14 +137,7 @@ export class GarbageCollector implements Controller {
     const uid = owner.metadata.uid ?? '';
     for (const depUid of [...(this.dependents.get(uid) ?? [])]) {
       const dep = this.lookup(depUid);
-      const where = this.byUid.get(depUid);
-      if (!dep || !where) continue;
-      const next = structuredClone(dep);
-      next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== uid);
-      if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-      ignoreGone(() =>
-        this.registry.replace(where.resource, dep, next, { manager: 'kube-controller-manager' }),
-      );
+      if (dep) this.dropOwnerReference(dep, uid);
     }
     this.removeFinalizer(r, owner, 'orphan');
   }
@@ -154,11 +148,30 @@ export class GarbageCollector implements Controller {
     for (const depUid of [...(this.dependents.get(uid) ?? [])]) {
       const dep = this.lookup(depUid);
       if (!dep) continue;
-      const ref = (dep.metadata.ownerReferences ?? []).find((o) => o.uid === uid);
-      if (ref?.blockOwnerDeletion) blocking++;
-      if (!dep.metadata.deletionTimestamp) this.deleteDependent(dep, 'Foreground');
+      const refs = dep.metadata.ownerReferences ?? [];
+      const ref = refs.find((o) => o.uid === uid);
+      if (!ref) continue;
+      // attemptToDeleteItem: a dependent that another live owner still holds only loses this reference.
+      const otherOwnersAlive = refs.some((o) => o.uid !== uid && !this.ownerGone(dep, o));
+      if (otherOwnersAlive) {
+        this.dropOwnerReference(dep, uid);
+        continue;
+      }
+      if (ref.blockOwnerDeletion) blocking++;
+      // Foreground only matters for dependents that have dependents of their own.
+      const policy = (this.dependents.get(depUid)?.size ?? 0) > 0 ? 'Foreground' : 'Background';
+      if (!dep.metadata.deletionTimestamp) this.deleteDependent(dep, policy);
     }
     if (blocking === 0) this.removeFinalizer(r, owner, 'foregroundDeletion');
+  }
+
+  private dropOwnerReference(dep: KubeObject, ownerUid: string): void {
+    const where = dep.metadata.uid ? this.byUid.get(dep.metadata.uid) : undefined;
+    if (!where) return;
+    const next = structuredClone(dep);
+    next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== ownerUid);
+    if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
+    ignoreGone(() => this.registry.replace(where.resource, dep, next, { manager: 'kube-controller-manager' }));
   }
 
   private removeFinalizer(r: ResourceType, obj: KubeObject, finalizer: string): void {

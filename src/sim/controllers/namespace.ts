@@ -25,6 +25,7 @@ export class NamespaceController implements Controller {
   readonly name = 'namespace';
   private stops: (() => void)[] = [];
   private readonly retry = new Set<NodeJS.Timeout>();
+  private readonly pending = new Set<string>();
 
   constructor(private readonly registry: Registry) {}
 
@@ -34,7 +35,7 @@ export class NamespaceController implements Controller {
       subscribe(this.registry, NAMESPACES, (type, event) => {
         const ns = event.object as Namespace & KubeObject;
         if (type === 'ADDED') this.ensureServiceAccount(ns);
-        if (type !== 'DELETED' && ns.metadata.deletionTimestamp) this.sync(ns.metadata.name ?? '');
+        if (type !== 'DELETED' && ns.metadata.deletionTimestamp) this.queue(ns.metadata.name ?? '');
       }),
     );
     // Content deleted while a namespace terminates may free it: re-check on every deletion in it.
@@ -44,7 +45,7 @@ export class NamespaceController implements Controller {
         subscribe(this.registry, r, (type, event) => {
           if (type !== 'DELETED') return;
           const ns = this.registry.find(NAMESPACES, undefined, event.object.metadata.namespace ?? '');
-          if (ns?.metadata.deletionTimestamp) this.sync(ns.metadata.name ?? '');
+          if (ns?.metadata.deletionTimestamp) this.queue(ns.metadata.name ?? '');
         }),
       );
     }
@@ -55,6 +56,19 @@ export class NamespaceController implements Controller {
     this.stops = [];
     for (const t of this.retry) clearTimeout(t);
     this.retry.clear();
+    this.pending.clear();
+  }
+
+  /** One sync per namespace per tick, however many of its objects went in that tick. */
+  private queue(name: string): void {
+    if (this.pending.has(name)) return;
+    this.pending.add(name);
+    const timer = setTimeout(() => {
+      this.retry.delete(timer);
+      this.pending.delete(name);
+      this.sync(name);
+    }, 0);
+    this.retry.add(timer);
   }
 
   private ensureServiceAccount(ns: Namespace & KubeObject): void {

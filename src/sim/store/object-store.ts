@@ -23,6 +23,8 @@ export interface StoreEvent {
   previous?: KubeObject;
   /** Serialized watch lines, filled lazily by whoever encodes the event, so N watchers cost one stringify. */
   encoded?: Partial<Record<WatchEventType, string>>;
+  /** `previous` at this event's resourceVersion, for watchers the object stopped matching. */
+  previousAtRv?: KubeObject;
 }
 
 export interface Selection {
@@ -35,6 +37,11 @@ export interface ListOptions extends Selection {
   limit?: number | undefined;
   /** The last key of the previous page. */
   after?: string | undefined;
+  /**
+   * Read the list as it was at this resourceVersion (a continue token's), by undoing the retained
+   * history after it; ExpiredError once that history is gone.
+   */
+  atRv?: number | undefined;
 }
 
 export interface ListResult {
@@ -47,8 +54,12 @@ export interface ListResult {
 
 export interface Watcher extends Selection {
   resource: string;
-  /** Called synchronously at commit, in resourceVersion order, with the type as this watcher sees it. */
-  deliver(type: WatchEventType, event: StoreEvent): void;
+  /**
+   * Called synchronously at commit, in resourceVersion order, with the type as this watcher sees
+   * it and the object to send (the previous state, at the event's version, when the object
+   * stopped matching the watcher's selector).
+   */
+  deliver(type: WatchEventType, event: StoreEvent, object: KubeObject): void;
 }
 
 export class ExpiredError extends Error {
@@ -87,9 +98,10 @@ export class ObjectStore {
   }
 
   /** Registers a resource table; must happen before any object of it is stored. */
-  register(resource: string, fieldLabels: readonly string[]): void {
+  register(resource: string, fieldLabels: readonly string[], clusterScoped = false): void {
     if (!this.tables.has(resource)) {
-      this.tables.set(resource, new ResourceTable(fieldLabels.filter((f) => !UNINDEXED_FIELDS.has(f))));
+      const indexed = fieldLabels.filter((f) => !UNINDEXED_FIELDS.has(f));
+      this.tables.set(resource, new ResourceTable(indexed, clusterScoped));
     }
   }
 
@@ -137,8 +149,11 @@ export class ObjectStore {
 
   list(resource: string, options: ListOptions = {}): ListResult {
     const table = this.table(resource);
+    const past = options.atRv !== undefined && options.atRv < this.rv ? this.stateAt(resource, options.atRv) : undefined;
+    const lookup = (key: string) => (past?.has(key) ? past.get(key) : table.get(key));
     const candidates = this.candidates(table, options);
-    const keys = candidates === undefined ? table.sortedKeys() : [...candidates].sort();
+    let keys: readonly string[] = candidates === undefined ? table.sortedKeys() : [...candidates].sort();
+    if (past) keys = [...new Set([...keys, ...[...past].filter(([, o]) => o !== undefined).map(([k]) => k)])].sort();
     const items: KubeObject[] = [];
     const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
     let start = 0;
@@ -147,13 +162,13 @@ export class ObjectStore {
     let i = start;
     for (; i < keys.length; i++) {
       const key = keys[i] as string;
-      const obj = table.get(key);
+      const obj = lookup(key);
       if (!obj || !matches(obj, options)) continue;
       if (items.length === limit) break;
       items.push(obj);
       lastKey = key;
     }
-    const result: ListResult = { items, resourceVersion: this.rv };
+    const result: ListResult = { items, resourceVersion: past ? (options.atRv as number) : this.rv };
     if (i < keys.length && lastKey !== undefined) {
       result.lastKey = lastKey;
       // Like the apiserver, the count is only known (and only sent) when nothing but the key range filters.
@@ -162,6 +177,24 @@ export class ObjectStore {
       }
     }
     return result;
+  }
+
+  /**
+   * The objects of `resource` that changed after `rv`, as they were at `rv` (undefined where
+   * the object did not exist yet).
+   */
+  private stateAt(resource: string, rv: number): Map<string, KubeObject | undefined> {
+    if (rv < this.compactedRv) throw new ExpiredError(rv, this.compactedRv + 1);
+    const state = new Map<string, KubeObject | undefined>();
+    for (let i = this.history.length - 1; i >= this.historyStart; i--) {
+      const event = this.history[i] as StoreEvent;
+      if (event.rv <= rv) break;
+      if (event.resource !== resource) continue;
+      const key = objectKey(event.object.metadata.namespace, event.object.metadata.name ?? '');
+      // Walking newest to oldest, the last write wins: the state just before the oldest change.
+      state.set(key, event.type === 'ADDED' ? undefined : event.previous);
+    }
+    return state;
   }
 
   /**
@@ -199,6 +232,8 @@ export class ObjectStore {
     for (const [k, v] of s.labels?.equalities() ?? []) consider(table.keysWithLabel(k, v));
     for (const [label, value] of s.fields?.equalities() ?? []) {
       if (label === 'metadata.name') {
+        // The key needs the namespace; across all namespaces the name alone does not locate it.
+        if (s.namespace === undefined && !table.clusterScoped) continue;
         const key = objectKey(s.namespace, value);
         consider(table.get(key) ? new Set([key]) : new Set());
       } else {
@@ -221,6 +256,8 @@ export class ObjectStore {
     }
     const set = this.watchers.get(event.resource);
     if (set) for (const watcher of set) this.offer(watcher, event);
+    // Retained history keeps objects, not their serializations (watchers resuming later re-encode).
+    delete event.encoded;
   }
 
   /**
@@ -231,10 +268,15 @@ export class ObjectStore {
     const now = event.type !== 'DELETED' && matches(event.object, watcher);
     const before = event.previous !== undefined && matches(event.previous, watcher);
     if (event.type === 'DELETED') {
-      if (before) watcher.deliver('DELETED', event);
-    } else if (now && before) watcher.deliver('MODIFIED', event);
-    else if (now) watcher.deliver('ADDED', event);
-    else if (before) watcher.deliver('DELETED', event);
+      if (before) watcher.deliver('DELETED', event, event.object);
+    } else if (now && before) watcher.deliver('MODIFIED', event, event.object);
+    else if (now) watcher.deliver('ADDED', event, event.object);
+    else if (before) {
+      // cacheWatcher.convertToWatchEvent: the object as the watcher last matched it, at the new version.
+      const previous = event.previous as KubeObject;
+      event.previousAtRv ??= { ...previous, metadata: { ...previous.metadata, resourceVersion: String(event.rv) } };
+      watcher.deliver('DELETED', event, event.previousAtRv);
+    }
   }
 }
 

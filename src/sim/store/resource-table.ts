@@ -29,7 +29,10 @@ export class ResourceTable {
   private readonly byField = new Map<string, Index>();
   private sorted: string[] | undefined;
 
-  constructor(private readonly fieldLabels: readonly string[]) {
+  constructor(
+    fieldLabels: readonly string[],
+    readonly clusterScoped = false,
+  ) {
     for (const label of fieldLabels) this.byField.set(label, new Map());
   }
 

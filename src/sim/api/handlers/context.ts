@@ -24,5 +24,6 @@ export interface ResourceCall {
   rendering: Rendering;
   /** The field manager for writes (query `fieldManager`, else derived from the User-Agent). */
   manager: string;
+  /** From the query, or from a DeleteOptions body (kubectl --dry-run=server on delete and drain). */
   dryRun: boolean;
 }

@@ -13,7 +13,8 @@ import { isObject, type KubeObject, type Writable } from '../../object.ts';
 import { labelSelectorFromSpec, SelectorError } from '../../store/selectors.ts';
 import { readObjectBody, sendJson } from '../http.ts';
 import type { Registry } from '../rest/registry.ts';
-import { ApiError, badRequest, successStatus, tooManyRequests } from '../rest/status.ts';
+import { ApiError, badRequest, conflict, successStatus, tooManyRequests } from '../rest/status.ts';
+import { checkDryRun } from './objects.ts';
 import type { ResourceCall } from './context.ts';
 
 const PDB = resourceAt('policy/v1', 'poddisruptionbudgets');
@@ -32,16 +33,19 @@ export async function evict(call: ResourceCall): Promise<void> {
     throw badRequest('the body of an eviction must be a policy/v1 Eviction');
   }
   const eviction = body as { metadata?: { name?: string }; deleteOptions?: DeleteOptions };
-  if (eviction.metadata?.name && eviction.metadata.name !== name) {
-    throw badRequest('name in URL does not match name in Eviction object');
-  }
+  if (eviction.metadata?.name !== name) throw badRequest('name in URL does not match name in Eviction object');
   const pod = registry.get(call.resource, call.info.namespace, name) as Pod & KubeObject;
-  const options = eviction.deleteOptions ?? {};
+  const options = structuredClone(eviction.deleteOptions ?? {});
+  // kubectl drain --dry-run=server asks through the eviction's DeleteOptions.
+  if (options.dryRun !== undefined) {
+    checkDryRun(options.dryRun);
+    if (options.dryRun.length > 0) call.dryRun = true;
+  }
   const done = () => sendJson(call.res, 201, successStatus(201));
 
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || pod.metadata.deletionTimestamp) {
-    registry.delete(call.resource, pod.metadata.namespace, name, options, { dryRun: call.dryRun });
+    addConditionAndDeletePod(call, pod, options);
     return done();
   }
   const budgets = matchingBudgets(registry, pod);
@@ -61,9 +65,31 @@ export async function evict(call: ResourceCall): Promise<void> {
     const skipBudget = !isReady(pod) && (alwaysAllowUnhealthy || healthyBudget);
     if (!skipBudget) checkAndDecrement(registry, pdb, name, call.dryRun);
   }
-  markDisruptionTarget(call, pod);
-  registry.delete(call.resource, pod.metadata.namespace, name, options, { dryRun: call.dryRun });
+  addConditionAndDeletePod(call, pod, options);
   done();
+}
+
+/**
+ * eviction.go addConditionAndDeletePod: the client's preconditions are checked against the pod
+ * as it was, then carried over to the version the DisruptionTarget condition produced.
+ */
+function addConditionAndDeletePod(call: ResourceCall, pod: Pod & KubeObject, options: DeleteOptions): void {
+  const { registry } = call.ctx;
+  const name = pod.metadata.name ?? '';
+  const pre = options.preconditions;
+  if (pre?.uid && pre.uid !== pod.metadata.uid) {
+    throw conflict(call.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata.uid}`);
+  }
+  if (pre?.resourceVersion && pre.resourceVersion !== pod.metadata.resourceVersion) {
+    throw conflict(
+      call.resource,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${pod.metadata.resourceVersion}`,
+    );
+  }
+  const marked = markDisruptionTarget(call, pod);
+  if (pre?.resourceVersion && marked) options.preconditions = { ...pre, resourceVersion: marked.metadata.resourceVersion };
+  registry.delete(call.resource, pod.metadata.namespace, name, options, { dryRun: call.dryRun });
 }
 
 function matchingBudgets(registry: Registry, pod: Pod & KubeObject): (PodDisruptionBudget & KubeObject)[] {
@@ -130,8 +156,8 @@ function checkAndDecrement(
 }
 
 /** PodDisruptionConditions (GA 1.31): the pod is marked before it is deleted. */
-function markDisruptionTarget(call: ResourceCall, pod: Pod & KubeObject): void {
-  if (call.dryRun) return;
+function markDisruptionTarget(call: ResourceCall, pod: Pod & KubeObject): KubeObject | undefined {
+  if (call.dryRun) return undefined;
   const { registry } = call.ctx;
   const next = structuredClone(pod) as Writable<Pod> & KubeObject;
   const conditions = (next.status ??= {}).conditions ?? [];
@@ -145,5 +171,5 @@ function markDisruptionTarget(call: ResourceCall, pod: Pod & KubeObject): void {
       lastTransitionTime: registry.clock.timestamp(),
     },
   ];
-  registry.replace(call.resource, pod, next, { subresource: 'status' });
+  return registry.replace(call.resource, pod, next, { subresource: 'status' });
 }

@@ -28,12 +28,13 @@ import { returnsDeletedObject } from '../rest/strategy.ts';
 import {
   ApiError,
   badRequest,
+  invalid,
   modifiedConflict,
   notFound,
   successStatus,
   unsupportedMediaType,
 } from '../rest/status.ts';
-import type { Selection } from '../../store/object-store.ts';
+import { ExpiredError, type Selection } from '../../store/object-store.ts';
 import type { ResourceCall } from './context.ts';
 
 export const PATCH_TYPES = [
@@ -89,12 +90,27 @@ export function get(call: ResourceCall): void {
 export function list(call: ResourceCall): void {
   const { registry, clock } = call.ctx;
   const token = call.query.get('continue');
-  const after = token ? decodeContinue(token).start : undefined;
-  const result = registry.list(call.resource, {
-    ...selectionOf(call),
-    limit: intParam(call.query, 'limit'),
-    after,
-  });
+  const rvParam = call.query.get('resourceVersion');
+  if (token && rvParam) throw badRequest('specifying resource version is not allowed when using continue');
+  const from = token ? decodeContinue(token) : undefined;
+  let result;
+  try {
+    result = registry.list(call.resource, {
+      ...selectionOf(call),
+      limit: intParam(call.query, 'limit'),
+      after: from?.start,
+      atRv: from?.rv,
+    });
+  } catch (error) {
+    if (error instanceof ExpiredError) {
+      throw new ApiError(
+        410,
+        'Expired',
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      );
+    }
+    throw error;
+  }
   const meta: ListMeta = { resourceVersion: String(result.resourceVersion) };
   if (result.lastKey !== undefined) meta.continue = encodeContinue(result.resourceVersion, result.lastKey);
   if (result.remaining !== undefined) meta.remainingItemCount = result.remaining;
@@ -199,6 +215,11 @@ export async function patch(call: ResourceCall): Promise<void> {
   const next = structuredClone(patched) as KubeObject;
   const rv = next.metadata?.resourceVersion;
   if (rv && rv !== live.metadata.resourceVersion) throw modifiedConflict(r, name);
+  if (next.metadata?.uid !== live.metadata.uid) {
+    throw invalid(r, name, [
+      { reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: "${String(next.metadata?.uid ?? '')}": field is immutable` },
+    ]);
+  }
   sendObject(call, 200, registry.replace(r, live, next, subresourceOptions(call, true)));
 }
 
@@ -270,6 +291,11 @@ async function deleteOptionsOf(call: ResourceCall): Promise<DeleteOptions> {
   const body = (await readObjectBody(call.req)) ?? {};
   if (!isObject(body)) throw badRequest('DeleteOptions must be an object');
   const options = body as DeleteOptions;
+  // kubectl --dry-run=server puts dryRun in the DeleteOptions body rather than the query.
+  if (options.dryRun !== undefined) {
+    checkDryRun(options.dryRun);
+    if (options.dryRun.length > 0) call.dryRun = true;
+  }
   const grace = intParam(call.query, 'gracePeriodSeconds');
   if (grace !== undefined) options.gracePeriodSeconds = grace;
   const policy = call.query.get('propagationPolicy');
@@ -297,4 +323,11 @@ export function patchFailure(error: PatchError): ApiError {
   const status = error.status();
   if (!status) return new ApiError(500, 'InternalError', error.message);
   return new ApiError(status.code, status.reason, status.message);
+}
+
+/** The only dry-run mode the apiserver knows is "All". */
+export function checkDryRun(values: readonly string[]): void {
+  if (values.some((d) => d !== 'All')) {
+    throw new ApiError(400, 'BadRequest', `Invalid dryRun parameter: "${values.join(',')}": supported values: "All"`);
+  }
 }

@@ -41,7 +41,8 @@ export function watch(call: ResourceCall): void {
       `invalid resource version: strconv.ParseUint: parsing "${rvParam}": invalid syntax`,
     );
   }
-  const initial = sendInitialEvents === 'true' || rvParam === '' || rvParam === '0';
+  // Without sendInitialEvents, "" and "0" mean "current state first"; an explicit false means "changes only".
+  const initial = sendInitialEvents === null ? rvParam === '' || rvParam === '0' : sendInitialEvents === 'true';
   const table = call.rendering === 'table';
   const includeObject = query.get('includeObject');
   let columnsSent = false;
@@ -75,11 +76,11 @@ export function watch(call: ResourceCall): void {
       return `${JSON.stringify({ type, object: partialMetadata(object) })}\n`;
     return `${JSON.stringify({ type, object })}\n`;
   };
-  const deliver = (type: WatchEventType, event: StoreEvent): void => {
-    if (table || call.rendering === 'partial-metadata') return write(encode(type, event.object));
+  const deliver = (type: WatchEventType, event: StoreEvent, object: KubeObject): void => {
+    if (table || call.rendering === 'partial-metadata') return write(encode(type, object));
     // Plain JSON lines are encoded once per event and type, whatever the number of watchers.
     const cache = (event.encoded ??= {});
-    write((cache[type] ??= encode(type, event.object)));
+    write((cache[type] ??= encode(type, object)));
   };
   const bookmark = (annotations?: Record<string, string>): void => {
     write(
@@ -106,7 +107,7 @@ export function watch(call: ResourceCall): void {
       since = current.resourceVersion;
       if (sendInitialEvents === 'true') bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
-      since = Number(rvParam);
+      since = rvParam === '' || rvParam === '0' ? registry.store.resourceVersion : Number(rvParam);
     }
     unsubscribe = registry.store.watch(
       { resource: registry.storeKey(resource), ...selection, deliver },
@@ -129,7 +130,8 @@ export function watch(call: ResourceCall): void {
     timers.push(t);
   }
   // Without timeoutSeconds the apiserver picks 30-60 minutes (minRequestTimeout 1800s, jittered).
-  const timeoutSeconds = intParam(query, 'timeoutSeconds') ?? 1800 * (1 + Math.random());
+  // timeoutSeconds=0 means "the server's default", as in the apiserver's watch handler.
+  const timeoutSeconds = intParam(query, 'timeoutSeconds') || 1800 * (1 + Math.random());
   const end = setTimeout(() => res.end(), timeoutSeconds * 1000);
   end.unref();
   timers.push(end);

@@ -11,7 +11,7 @@ import type { SimClock } from '../../clock.ts';
 import { applyDefaults } from '../../kinds/defaults.ts';
 import { type ResourceType, RESOURCES, resourceForKind } from '../../kinds/registry.ts';
 import { quantityDecodeError, validateObject } from '../../kinds/validation.ts';
-import { cloneJson, isObject, type KubeObject } from '../../object.ts';
+import { cloneJson, isObject, type KubeObject, semanticEqual } from '../../object.ts';
 import type { ListOptions, ListResult, ObjectStore } from '../../store/object-store.ts';
 import { recordUpdate } from '../patch/server-side-apply.ts';
 import { ClusterIpAllocator, NodePortAllocator } from './allocators.ts';
@@ -51,9 +51,6 @@ function randomSuffix(): string {
   return out;
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 export class Registry {
   private readonly clusterIps = new ClusterIpAllocator();
@@ -63,7 +60,7 @@ export class Registry {
     readonly store: ObjectStore,
     readonly clock: SimClock,
   ) {
-    for (const r of RESOURCES) if (r.kind !== 'Binding') store.register(storeKey(r), r.fieldLabels);
+    for (const r of RESOURCES) if (r.kind !== 'Binding') store.register(storeKey(r), r.fieldLabels, !r.namespaced);
   }
 
   storeKey(r: ResourceType): string {
@@ -156,6 +153,11 @@ export class Registry {
         `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
       );
     }
+    // A uid in the body is a precondition (rest.BeforeUpdate → objectMetaAndKindUpdate checks it as one).
+    const sentUid = obj.metadata.uid;
+    if (sentUid && sentUid !== live.metadata.uid) {
+      throw conflict(r, name, `Precondition failed: UID in precondition: ${sentUid}, UID in object meta: ${live.metadata.uid}`);
+    }
     const sentRv = obj.metadata.resourceVersion;
     if (sentRv && sentRv !== live.metadata.resourceVersion) throw modifiedConflict(r, name);
     return this.replace(r, live, obj, options);
@@ -186,8 +188,13 @@ export class Registry {
         m.deletionGracePeriodSeconds = l.deletionGracePeriodSeconds;
       else delete m.deletionGracePeriodSeconds;
       if (l.generateName) m.generateName = l.generateName;
-      if (hasStatus(r) && options.subresource === undefined && r.kind !== 'Node')
-        obj.status = cloneJson(live.status);
+      // PrepareForUpdate of every strategy with a status subresource (nodes included): status is /status's.
+      if (hasStatus(r) && options.subresource === undefined) obj.status = cloneJson(live.status);
+      if (r.kind === 'Namespace' && r.group === '') {
+        // namespaceStrategy: spec.finalizers change only through /finalize, which in turn keeps status.
+        if (options.subresource === 'finalize') obj.status = cloneJson(live.status);
+        else obj.spec = cloneJson(live.spec);
+      }
       if (l.deletionTimestamp) {
         const added = (m.finalizers ?? []).filter((f) => !(l.finalizers ?? []).includes(f));
         if (added.length > 0) {
@@ -206,8 +213,10 @@ export class Registry {
     if (options.subresource !== 'binding') this.validate(r, obj, live);
     if (tracksGeneration(r)) {
       const specChanged =
-        !sameJson(live.spec, obj.spec) ||
-        (live.metadata.deletionTimestamp === undefined) !== (obj.metadata.deletionTimestamp === undefined);
+        !semanticEqual(live.spec, obj.spec) ||
+        (live.metadata.deletionTimestamp === undefined) !== (obj.metadata.deletionTimestamp === undefined) ||
+        // deploymentStrategy.PrepareForUpdate also counts annotation changes (rollback requests live there).
+        (r.kind === 'Deployment' && !semanticEqual(live.metadata.annotations, obj.metadata.annotations));
       obj.metadata.generation = (live.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     } else {
       delete obj.metadata.generation;
@@ -221,7 +230,7 @@ export class Registry {
       : obj;
     if (options.dryRun) return withFields;
     if (
-      sameJson(
+      semanticEqual(
         { ...live, metadata: { ...live.metadata, resourceVersion: '' } },
         { ...withFields, metadata: { ...withFields.metadata, resourceVersion: '' } },
       )
@@ -257,7 +266,9 @@ export class Registry {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`,
       );
     }
-    const policy = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : undefined);
+    const policy =
+      options.propagationPolicy ??
+      (options.orphanDependents === true ? 'Orphan' : options.orphanDependents === false ? 'Background' : undefined);
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw invalid(r, name, [
         {
@@ -280,10 +291,20 @@ export class Registry {
     const grace = gracePeriodFor(r, live, options.gracePeriodSeconds ?? undefined);
 
     if (meta.deletionTimestamp) {
-      // Already terminating: a shorter grace period may move the deadline closer (kubectl delete --grace-period).
-      if (grace < (meta.deletionGracePeriodSeconds ?? 0)) {
+      if (isNamespace) {
+        throw conflict(
+          r,
+          name,
+          'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.',
+        );
+      }
+      // rest.BeforeDelete: only an explicit, shorter grace period moves the deadline, to
+      // old deadline − old grace + new grace, and never before now.
+      const current = meta.deletionGracePeriodSeconds ?? 0;
+      if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null && grace < current) {
+        const deadline = Date.parse(meta.deletionTimestamp) - current * 1000 + grace * 1000;
         meta.deletionGracePeriodSeconds = grace;
-        meta.deletionTimestamp = this.clock.timestamp(this.clock.now() + grace * 1000);
+        meta.deletionTimestamp = this.clock.timestamp(Math.max(deadline, this.clock.now()));
         if (write.dryRun) return { object: obj, deleted: false };
         const stored = this.store.put(storeKey(r), obj).object;
         if (this.finalizable(stored)) return { object: this.removeNow(r, stored), deleted: true };

@@ -23,7 +23,14 @@ const TRACKS_GENERATION = new Set([
 ]);
 
 /** REST storages with ReturnDeletedObject: DELETE answers with the object rather than a Status. */
-const RETURNS_DELETED_OBJECT = new Set(['v1/Pod', 'v1/Namespace', 'v1/Service']);
+const RETURNS_DELETED_OBJECT = new Set([
+  'v1/Pod',
+  'v1/Namespace',
+  'v1/Service',
+  'v1/ServiceAccount',
+  'v1/PersistentVolume',
+  'v1/PersistentVolumeClaim',
+]);
 
 const id = (r: ResourceType) => `${r.apiVersion}/${r.kind}`;
 
