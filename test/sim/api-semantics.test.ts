@@ -155,6 +155,26 @@ describe('watch', () => {
   });
 });
 
+describe('discovery', () => {
+  it('answers aggregated discovery when asked (client-go 1.30+), legacy otherwise, and lists pods/eviction', async () => {
+    const s = await start();
+    const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
+    const aggregated = await fetch(`${s.url}/apis`, { headers: { Accept: accept } });
+    expect(aggregated.headers.get('content-type')).toBe(
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+    );
+    const groups = (await aggregated.json()) as { kind: string; items: { metadata: { name: string } }[] };
+    expect(groups.kind).toBe('APIGroupDiscoveryList');
+    expect(groups.items.map((g) => g.metadata.name)).toContain('policy');
+    const legacy = (await (await fetch(`${s.url}/api/v1`)).json()) as {
+      resources: { name: string; group?: string; version?: string; kind: string }[];
+    };
+    expect(legacy.resources).toContainEqual(
+      expect.objectContaining({ name: 'pods/eviction', group: 'policy', version: 'v1', kind: 'Eviction' }),
+    );
+  });
+});
+
 describe('errors and subresources', () => {
   it('unknown resources and groups are a Status 404; wrong methods 405', async () => {
     const s = await start();
