@@ -25,7 +25,16 @@ import type { ApiContext, ResourceCall } from './handlers/context.ts';
 import { bind } from './handlers/binding.ts';
 import { evict } from './handlers/eviction.ts';
 import { podLog } from './handlers/log.ts';
-import { checkDryRun, create, get, list, patch, remove, removeCollection, update } from './handlers/objects.ts';
+import {
+  checkDryRun,
+  create,
+  get,
+  list,
+  patch,
+  remove,
+  removeCollection,
+  update,
+} from './handlers/objects.ts';
 import { scale } from './handlers/scale.ts';
 import { watch } from './handlers/watch.ts';
 import { boolParam, sendError, sendJson } from './http.ts';

@@ -101,7 +101,8 @@ export class GarbageCollector implements Controller {
       // Read live: the dependent may have been orphaned (its reference removed) since it was indexed.
       const refs = dep.metadata.ownerReferences ?? [];
       if (!refs.some((ref) => ref.uid === uid)) continue;
-      if (refs.every((ref) => ref.uid === uid || this.ownerGone(dep, ref))) this.deleteDependent(dep, 'Background');
+      if (refs.every((ref) => ref.uid === uid || this.ownerGone(dep, ref)))
+        this.deleteDependent(dep, 'Background');
       // attemptToDeleteItem: with owners still alive, only the dangling reference goes.
       else this.dropOwnerReference(dep, uid);
     }
@@ -169,9 +170,13 @@ export class GarbageCollector implements Controller {
     const where = dep.metadata.uid ? this.byUid.get(dep.metadata.uid) : undefined;
     if (!where) return;
     const next = structuredClone(dep);
-    next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== ownerUid);
+    next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter(
+      (ref) => ref.uid !== ownerUid,
+    );
     if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-    ignoreGone(() => this.registry.replace(where.resource, dep, next, { manager: 'kube-controller-manager' }));
+    ignoreGone(() =>
+      this.registry.replace(where.resource, dep, next, { manager: 'kube-controller-manager' }),
+    );
   }
 
   private removeFinalizer(r: ResourceType, obj: KubeObject, finalizer: string): void {

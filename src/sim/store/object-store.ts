@@ -149,11 +149,13 @@ export class ObjectStore {
 
   list(resource: string, options: ListOptions = {}): ListResult {
     const table = this.table(resource);
-    const past = options.atRv !== undefined && options.atRv < this.rv ? this.stateAt(resource, options.atRv) : undefined;
+    const past =
+      options.atRv !== undefined && options.atRv < this.rv ? this.stateAt(resource, options.atRv) : undefined;
     const lookup = (key: string) => (past?.has(key) ? past.get(key) : table.get(key));
     const candidates = this.candidates(table, options);
     let keys: readonly string[] = candidates === undefined ? table.sortedKeys() : [...candidates].sort();
-    if (past) keys = [...new Set([...keys, ...[...past].filter(([, o]) => o !== undefined).map(([k]) => k)])].sort();
+    if (past)
+      keys = [...new Set([...keys, ...[...past].filter(([, o]) => o !== undefined).map(([k]) => k)])].sort();
     const items: KubeObject[] = [];
     const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
     let start = 0;
@@ -274,7 +276,10 @@ export class ObjectStore {
     else if (before) {
       // cacheWatcher.convertToWatchEvent: the object as the watcher last matched it, at the new version.
       const previous = event.previous as KubeObject;
-      event.previousAtRv ??= { ...previous, metadata: { ...previous.metadata, resourceVersion: String(event.rv) } };
+      event.previousAtRv ??= {
+        ...previous,
+        metadata: { ...previous.metadata, resourceVersion: String(event.rv) },
+      };
       watcher.deliver('DELETED', event, event.previousAtRv);
     }
   }

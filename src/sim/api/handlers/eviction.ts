@@ -33,7 +33,8 @@ export async function evict(call: ResourceCall): Promise<void> {
     throw badRequest('the body of an eviction must be a policy/v1 Eviction');
   }
   const eviction = body as { metadata?: { name?: string }; deleteOptions?: DeleteOptions };
-  if (eviction.metadata?.name !== name) throw badRequest('name in URL does not match name in Eviction object');
+  if (eviction.metadata?.name !== name)
+    throw badRequest('name in URL does not match name in Eviction object');
   const pod = registry.get(call.resource, call.info.namespace, name) as Pod & KubeObject;
   const options = structuredClone(eviction.deleteOptions ?? {});
   // kubectl drain --dry-run=server asks through the eviction's DeleteOptions.
@@ -78,7 +79,11 @@ function addConditionAndDeletePod(call: ResourceCall, pod: Pod & KubeObject, opt
   const name = pod.metadata.name ?? '';
   const pre = options.preconditions;
   if (pre?.uid && pre.uid !== pod.metadata.uid) {
-    throw conflict(call.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata.uid}`);
+    throw conflict(
+      call.resource,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata.uid}`,
+    );
   }
   if (pre?.resourceVersion && pre.resourceVersion !== pod.metadata.resourceVersion) {
     throw conflict(
@@ -88,7 +93,8 @@ function addConditionAndDeletePod(call: ResourceCall, pod: Pod & KubeObject, opt
     );
   }
   const marked = markDisruptionTarget(call, pod);
-  if (pre?.resourceVersion && marked) options.preconditions = { ...pre, resourceVersion: marked.metadata.resourceVersion };
+  if (pre?.resourceVersion && marked)
+    options.preconditions = { ...pre, resourceVersion: marked.metadata.resourceVersion };
   registry.delete(call.resource, pod.metadata.namespace, name, options, { dryRun: call.dryRun });
 }
 

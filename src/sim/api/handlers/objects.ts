@@ -217,7 +217,11 @@ export async function patch(call: ResourceCall): Promise<void> {
   if (rv && rv !== live.metadata.resourceVersion) throw modifiedConflict(r, name);
   if (next.metadata?.uid !== live.metadata.uid) {
     throw invalid(r, name, [
-      { reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: "${String(next.metadata?.uid ?? '')}": field is immutable` },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.uid',
+        message: `Invalid value: "${String(next.metadata?.uid ?? '')}": field is immutable`,
+      },
     ]);
   }
   sendObject(call, 200, registry.replace(r, live, next, subresourceOptions(call, true)));
@@ -328,6 +332,10 @@ export function patchFailure(error: PatchError): ApiError {
 /** The only dry-run mode the apiserver knows is "All". */
 export function checkDryRun(values: readonly string[]): void {
   if (values.some((d) => d !== 'All')) {
-    throw new ApiError(400, 'BadRequest', `Invalid dryRun parameter: "${values.join(',')}": supported values: "All"`);
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `Invalid dryRun parameter: "${values.join(',')}": supported values: "All"`,
+    );
   }
 }

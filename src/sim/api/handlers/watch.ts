@@ -42,7 +42,8 @@ export function watch(call: ResourceCall): void {
     );
   }
   // Without sendInitialEvents, "" and "0" mean "current state first"; an explicit false means "changes only".
-  const initial = sendInitialEvents === null ? rvParam === '' || rvParam === '0' : sendInitialEvents === 'true';
+  const initial =
+    sendInitialEvents === null ? rvParam === '' || rvParam === '0' : sendInitialEvents === 'true';
   const table = call.rendering === 'table';
   const includeObject = query.get('includeObject');
   let columnsSent = false;

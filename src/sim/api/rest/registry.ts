@@ -51,7 +51,6 @@ function randomSuffix(): string {
   return out;
 }
 
-
 export class Registry {
   private readonly clusterIps = new ClusterIpAllocator();
   private readonly nodePorts = new NodePortAllocator();
@@ -60,7 +59,8 @@ export class Registry {
     readonly store: ObjectStore,
     readonly clock: SimClock,
   ) {
-    for (const r of RESOURCES) if (r.kind !== 'Binding') store.register(storeKey(r), r.fieldLabels, !r.namespaced);
+    for (const r of RESOURCES)
+      if (r.kind !== 'Binding') store.register(storeKey(r), r.fieldLabels, !r.namespaced);
   }
 
   storeKey(r: ResourceType): string {
@@ -156,7 +156,11 @@ export class Registry {
     // A uid in the body is a precondition (rest.BeforeUpdate → objectMetaAndKindUpdate checks it as one).
     const sentUid = obj.metadata.uid;
     if (sentUid && sentUid !== live.metadata.uid) {
-      throw conflict(r, name, `Precondition failed: UID in precondition: ${sentUid}, UID in object meta: ${live.metadata.uid}`);
+      throw conflict(
+        r,
+        name,
+        `Precondition failed: UID in precondition: ${sentUid}, UID in object meta: ${live.metadata.uid}`,
+      );
     }
     const sentRv = obj.metadata.resourceVersion;
     if (sentRv && sentRv !== live.metadata.resourceVersion) throw modifiedConflict(r, name);
@@ -268,7 +272,11 @@ export class Registry {
     }
     const policy =
       options.propagationPolicy ??
-      (options.orphanDependents === true ? 'Orphan' : options.orphanDependents === false ? 'Background' : undefined);
+      (options.orphanDependents === true
+        ? 'Orphan'
+        : options.orphanDependents === false
+          ? 'Background'
+          : undefined);
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw invalid(r, name, [
         {
@@ -301,7 +309,11 @@ export class Registry {
       // rest.BeforeDelete: only an explicit, shorter grace period moves the deadline, to
       // old deadline − old grace + new grace, and never before now.
       const current = meta.deletionGracePeriodSeconds ?? 0;
-      if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null && grace < current) {
+      if (
+        options.gracePeriodSeconds !== undefined &&
+        options.gracePeriodSeconds !== null &&
+        grace < current
+      ) {
         const deadline = Date.parse(meta.deletionTimestamp) - current * 1000 + grace * 1000;
         meta.deletionGracePeriodSeconds = grace;
         meta.deletionTimestamp = this.clock.timestamp(Math.max(deadline, this.clock.now()));
