@@ -1,12 +1,17 @@
 /**
- * Real kubectl (1.27, the 1.32 on PATH, 1.33) against `scars sim`'s API server over HTTPS.
- * Each version works in its own namespace of one shared simulated cluster.
+ * Real kubectl (1.27, the 1.32 on PATH, 1.33) against a `scars sim serve` process over HTTPS.
+ * Each version works in its own namespace of one shared simulated cluster. What the kubelet and
+ * the disruption controller would write (they come in part 2) is written over the API.
+ * Only `kubectl logs` uses an in-process sim: container output has no API to write it through.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiKubelet, apiKubelet } from '../support/api-kubelet.ts';
+import { type CliProcess, startCli } from '../support/cli.ts';
 import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
-import { podManifest, runPod, served, setBudgetStatus, startTestSim, type TestSim } from '../support/sim.ts';
+import { podManifest, runPod, startTestSim, type TestSim } from '../support/sim.ts';
 
 // SCARS_KUBECTL_VERSIONS=1.27,1.28,…,default widens the matrix (each version adds about 10 s).
 const VERSIONS = (process.env.SCARS_KUBECTL_VERSIONS?.split(',') ?? ['1.27', 'default', '1.33']).map((v) =>
@@ -20,13 +25,27 @@ for (const { wanted, bin } of binaries) {
     );
 }
 
-let t: TestSim;
+const dir = mkdtempSync(join(tmpdir(), 'scars-kubectl-'));
+const kubeconfigPath = join(dir, 'kubeconfig');
+let serve: CliProcess | undefined;
+let api: ApiKubelet;
 beforeAll(async () => {
-  t = await startTestSim({ nodes: 6 });
+  serve = startCli(['sim', 'serve', '--kubeconfig', kubeconfigPath, '--nodes', '6']);
+  await serve.waitForOutput(/scars sim: ready at https:/);
+  api = apiKubelet(kubeconfigPath);
 });
 afterAll(async () => {
-  await t?.sim.stop();
+  api?.close();
+  serve?.child.kill('SIGTERM');
+  const r = await serve?.done;
+  expect(r?.code).toBe(0);
 });
+
+const notFound = async (read: Promise<unknown>): Promise<boolean> =>
+  read.then(
+    () => false,
+    (error: unknown) => (error as { code?: number }).code === 404,
+  );
 
 const deployment = (image: string) => `
 apiVersion: apps/v1
@@ -78,7 +97,7 @@ for (const { wanted, bin } of binaries) {
     let k: ReturnType<typeof kubectlRunner>;
     beforeAll(async () => {
       if (!bin) return;
-      k = kubectlRunner(bin, t.kubeconfigPath);
+      k = kubectlRunner(bin, kubeconfigPath);
       await k.ok(
         ['create', '-f', '-'],
         JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }),
@@ -106,7 +125,7 @@ for (const { wanted, bin } of binaries) {
     });
 
     it('apply creates, reconfigures with a three-way strategic merge, and reports unchanged', async () => {
-      const file = join(t.dir, `${ns}-app.yaml`);
+      const file = join(dir, `${ns}-app.yaml`);
       writeFileSync(file, deployment('nginx:1.25'));
       expect(await k.ok(['apply', '-n', ns, '-f', file])).toMatch(
         /deployment.apps\/web created\nservice\/web created\nconfigmap\/settings created/,
@@ -156,7 +175,7 @@ for (const { wanted, bin } of binaries) {
 
     it('get renders server-side Tables (plain and -o wide) and yaml/json with defaults', async () => {
       await k.ok(['create', '-n', ns, '-f', '-'], JSON.stringify(podManifest('solo')));
-      runPod(t.sim, ns, 'solo', 'scars-worker');
+      await api.runPod(ns, 'solo', 'scars-worker');
       const plain = await k.ok(['get', 'pods', '-n', ns]);
       expect(plain).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
       expect(plain).toMatch(/^solo\s+1\/1\s+Running\s+0\s+\d+s$/m);
@@ -290,7 +309,7 @@ for (const { wanted, bin } of binaries) {
       await k.ok(['create', '-n', ns, '-f', '-'], JSON.stringify(podManifest('later')));
       const waiting = k.run(['wait', '-n', ns, '--for=condition=Ready', 'pod/later', '--timeout=20s']);
       await new Promise((r) => setTimeout(r, 500));
-      runPod(t.sim, ns, 'later', 'scars-worker2');
+      await api.runPod(ns, 'later', 'scars-worker2');
       const r = await waiting;
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/pod\/later condition met/);
@@ -308,22 +327,19 @@ for (const { wanted, bin } of binaries) {
     });
 
     it('get events --field-selector reason=X', async () => {
-      const events = served('v1', 'events');
       for (const [name, reason] of [
         [`${ns}-a`, 'Killing'],
         [`${ns}-b`, 'Scheduled'],
       ] as const) {
-        t.sim.registry.create(events, ns, {
-          apiVersion: 'v1',
-          kind: 'Event',
+        await api.createEvent(ns, {
           metadata: { name },
           involvedObject: { kind: 'Pod', namespace: ns, name: 'solo', apiVersion: 'v1' },
           reason,
           message: `${reason} the pod`,
           type: 'Normal',
           source: { component: 'kubelet', host: 'scars-worker' },
-          firstTimestamp: t.sim.clock.timestamp(),
-          lastTimestamp: t.sim.clock.timestamp(),
+          firstTimestamp: new Date(),
+          lastTimestamp: new Date(),
           count: 1,
         });
       }
@@ -334,23 +350,6 @@ for (const { wanted, bin } of binaries) {
       const bad = await k.run(['get', 'events', '-n', ns, '--field-selector', 'colour=red']);
       expect(bad.exitCode).not.toBe(0);
       expect(bad.stderr).toMatch(/field label not supported: colour/);
-    });
-
-    it('logs, with --tail and --follow', async () => {
-      const pod = t.sim.registry.get(served('v1', 'pods'), ns, 'solo');
-      const uid = pod.metadata.uid ?? '';
-      t.sim.logs.append(uid, 'main', 'starting\nlistening on :8080', t.sim.clock.now());
-      expect(await k.ok(['logs', 'solo', '-n', ns])).toBe('starting\nlistening on :8080');
-      expect(await k.ok(['logs', 'solo', '-n', ns, '--tail=1'])).toBe('listening on :8080');
-      const follow = k.spawn(['logs', '-f', 'solo', '-n', ns]);
-      let seen = '';
-      follow.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-      await waitFor('the existing lines', () => seen.includes('listening'));
-      t.sim.logs.append(uid, 'main', 'GET / 200', t.sim.clock.now());
-      await waitFor('the followed line', () => seen.includes('GET / 200'));
-      t.sim.logs.end(uid, 'main');
-      const r = await follow;
-      expect(r.exitCode).toBe(0);
     });
 
     it('typed create commands (protobuf bodies from kubectl 1.32+)', async () => {
@@ -413,27 +412,29 @@ for (const { wanted, bin } of binaries) {
           },
         }),
       );
-      const rs = t.sim.registry.get(served('apps/v1', 'replicasets'), ns, 'drainable');
-      const pods = served('v1', 'pods');
+      const rs = await api.apps.readNamespacedReplicaSet({ namespace: ns, name: 'drainable' });
       for (const name of ['drainable-a', 'drainable-b']) {
-        t.sim.registry.create(pods, ns, {
-          ...podManifest(name, { app: 'drainable' }),
-          metadata: {
-            name,
-            labels: { app: 'drainable' },
-            ownerReferences: [
-              {
-                apiVersion: 'apps/v1',
-                kind: 'ReplicaSet',
-                name: 'drainable',
-                uid: rs.metadata.uid ?? '',
-                controller: true,
-                blockOwnerDeletion: true,
-              },
-            ],
+        await api.core.createNamespacedPod({
+          namespace: ns,
+          body: {
+            ...podManifest(name, { app: 'drainable' }),
+            metadata: {
+              name,
+              labels: { app: 'drainable' },
+              ownerReferences: [
+                {
+                  apiVersion: 'apps/v1',
+                  kind: 'ReplicaSet',
+                  name: 'drainable',
+                  uid: rs.metadata?.uid ?? '',
+                  controller: true,
+                  blockOwnerDeletion: true,
+                },
+              ],
+            },
           },
         });
-        runPod(t.sim, ns, name, node);
+        await api.runPod(ns, name, node);
       }
       await k.ok(
         ['create', '-n', ns, '-f', '-'],
@@ -446,13 +447,13 @@ for (const { wanted, bin } of binaries) {
       );
       // What the disruption controller would report: both pods healthy, `allowed` of them may go.
       const setBudget = (allowed: number) =>
-        setBudgetStatus(t.sim, ns, 'drainable', {
+        api.setBudgetStatus(ns, 'drainable', {
           currentHealthy: 2,
           desiredHealthy: 2 - allowed,
           expectedPods: 2,
           disruptionsAllowed: allowed,
         });
-      setBudget(0);
+      await setBudget(0);
       const drain = k.spawn([
         'drain',
         node,
@@ -472,16 +473,13 @@ for (const { wanted, bin } of binaries) {
       expect(out).toMatch(
         /error when evicting pods\/"drainable-[ab]" -n "k\d+" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./,
       );
-      expect(
-        t.sim.registry
-          .list(pods, { namespace: ns, labels: undefined })
-          .items.filter((p) => p.metadata.name?.startsWith('drainable-') && !p.metadata.deletionTimestamp),
-      ).toHaveLength(2);
-      setBudget(2);
+      const standing = await api.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=drainable' });
+      expect(standing.items.filter((p) => !p.metadata?.deletionTimestamp)).toHaveLength(2);
+      await setBudget(2);
       const r = await drain;
       expect(r.exitCode, out).toBe(0);
       expect(out).toMatch(new RegExp(`node/${node} drained`));
-      expect(t.sim.registry.find(pods, ns, 'drainable-a')).toBeUndefined();
+      expect(await notFound(api.core.readNamespacedPod({ namespace: ns, name: 'drainable-a' }))).toBe(true);
       expect(await k.ok(['uncordon', node])).toMatch(/uncordoned/);
     }, 60_000);
 
@@ -495,3 +493,46 @@ for (const { wanted, bin } of binaries) {
     });
   });
 }
+
+// Container output is written by the kubelet model, which has no API: these run on an in-process sim.
+describe('kubectl logs (in-process sim)', () => {
+  let t: TestSim;
+  beforeAll(async () => {
+    t = await startTestSim({ nodes: 2 });
+  });
+  afterAll(async () => {
+    await t?.sim.stop();
+  });
+  for (const { wanted, bin } of binaries) {
+    describe.skipIf(!bin)(
+      bin ? `kubectl ${bin.version}` : `kubectl ${wanted} (not found on this machine)`,
+      () => {
+        const ns = `logs-${(bin?.version ?? wanted).replace('.', '')}`;
+        let k: ReturnType<typeof kubectlRunner>;
+        beforeAll(async () => {
+          if (!bin) return;
+          k = kubectlRunner(bin, t.kubeconfigPath);
+          await k.ok(['create', 'namespace', ns]);
+        });
+
+        it('logs, with --tail and --follow', async () => {
+          await k.ok(['create', '-n', ns, '-f', '-'], JSON.stringify(podManifest('solo')));
+          const pod = runPod(t.sim, ns, 'solo', 'scars-worker');
+          const uid = pod.metadata.uid ?? '';
+          t.sim.logs.append(uid, 'main', 'starting\nlistening on :8080', t.sim.clock.now());
+          expect(await k.ok(['logs', 'solo', '-n', ns])).toBe('starting\nlistening on :8080');
+          expect(await k.ok(['logs', 'solo', '-n', ns, '--tail=1'])).toBe('listening on :8080');
+          const follow = k.spawn(['logs', '-f', 'solo', '-n', ns]);
+          let seen = '';
+          follow.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+          await waitFor('the existing lines', () => seen.includes('listening'));
+          t.sim.logs.append(uid, 'main', 'GET / 200', t.sim.clock.now());
+          await waitFor('the followed line', () => seen.includes('GET / 200'));
+          t.sim.logs.end(uid, 'main');
+          const r = await follow;
+          expect(r.exitCode).toBe(0);
+        });
+      },
+    );
+  }
+});
