@@ -457,3 +457,71 @@ describe('semantics a real client notices', () => {
     expect((res.status as { conditions: unknown[] }).conditions.length).toBeGreaterThan(0);
   });
 });
+
+describe('events.k8s.io/v1 is a view of core/v1 Events', () => {
+  it('an event written through either API is read through both, with fields renamed', async () => {
+    const s = await start();
+    const created = await post(s, '/apis/events.k8s.io/v1/namespaces/default/events', {
+      metadata: { name: 'e1' },
+      eventTime: '2026-11-23T10:00:00.000000Z',
+      reportingController: 'scars.dev/fault',
+      reportingInstance: 'scars',
+      action: 'Kill',
+      reason: 'Killing',
+      regarding: { kind: 'Pod', namespace: 'default', name: 'web-0', apiVersion: 'v1' },
+      note: 'killed by scars',
+      type: 'Warning',
+    });
+    expect(created.status).toBe(201);
+    const core = (await (await fetch(`${s.url}/api/v1/namespaces/default/events/e1`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(core).toMatchObject({
+      apiVersion: 'v1',
+      message: 'killed by scars',
+      reportingComponent: 'scars.dev/fault',
+      involvedObject: { name: 'web-0' },
+    });
+    expect(core.note).toBeUndefined();
+    await post(s, '/api/v1/namespaces/default/events', {
+      metadata: { name: 'e2' },
+      involvedObject: { kind: 'Pod', name: 'web-1' },
+      reason: 'Started',
+      message: 'started',
+      type: 'Normal',
+    });
+    const viaEvents = (await (
+      await fetch(
+        `${s.url}/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dweb-1`,
+      )
+    ).json()) as { kind: string; items: Record<string, unknown>[] };
+    expect(viaEvents.kind).toBe('EventList');
+    expect(viaEvents.items).toHaveLength(1);
+    expect(viaEvents.items[0]).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      note: 'started',
+      regarding: { name: 'web-1' },
+    });
+    const watching = readWatch(
+      `${s.url}/apis/events.k8s.io/v1/namespaces/default/events?watch=1&resourceVersion=${s.store.resourceVersion}`,
+      (e) => e.length >= 1,
+    );
+    const coreWatch = readWatch(
+      `${s.url}/api/v1/namespaces/default/events?watch=1&resourceVersion=${s.store.resourceVersion}`,
+      (e) => e.length >= 1,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await post(s, '/api/v1/namespaces/default/events', {
+      metadata: { name: 'e3' },
+      involvedObject: { kind: 'Pod', name: 'web-2' },
+      reason: 'Pulled',
+      message: 'pulled',
+      type: 'Normal',
+    });
+    const [viewEvent] = await watching;
+    const [coreEvent] = await coreWatch;
+    expect(viewEvent?.object).toMatchObject({ apiVersion: 'events.k8s.io/v1', note: 'pulled' });
+    expect(coreEvent?.object).toMatchObject({ apiVersion: 'v1', message: 'pulled' });
+  });
+});

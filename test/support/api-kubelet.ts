@@ -31,14 +31,23 @@ export function apiKubelet(kubeconfigPath: string) {
     });
     const pod = await core.readNamespacedPod({ namespace, name });
     const now = new Date();
-    const cond = (type: string, status: boolean): V1PodCondition => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now });
+    const cond = (type: string, status: boolean): V1PodCondition => ({
+      type,
+      status: status ? 'True' : 'False',
+      lastTransitionTime: now,
+    });
     pod.status = {
       ...pod.status,
       phase: 'Running',
       hostIP: '172.18.0.3',
       podIP: '10.244.1.7',
       startTime: now,
-      conditions: [cond('Initialized', true), cond('Ready', ready), cond('ContainersReady', ready), cond('PodScheduled', true)],
+      conditions: [
+        cond('Initialized', true),
+        cond('Ready', ready),
+        cond('ContainersReady', ready),
+        cond('PodScheduled', true),
+      ],
       containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
         name: c.name,
         image: c.image ?? '',
@@ -57,14 +66,20 @@ export function apiKubelet(kubeconfigPath: string) {
   const setBudgetStatus = async (
     namespace: string,
     name: string,
-    status: { currentHealthy: number; desiredHealthy: number; expectedPods: number; disruptionsAllowed: number },
+    status: {
+      currentHealthy: number;
+      desiredHealthy: number;
+      expectedPods: number;
+      disruptionsAllowed: number;
+    },
   ): Promise<void> => {
     const pdb = await policy.readNamespacedPodDisruptionBudget({ namespace, name });
     pdb.status = { observedGeneration: pdb.metadata?.generation, ...status };
     await policy.replaceNamespacedPodDisruptionBudgetStatus({ namespace, name, body: pdb });
   };
 
-  const createEvent = (namespace: string, event: CoreV1Event) => core.createNamespacedEvent({ namespace, body: event });
+  const createEvent = (namespace: string, event: CoreV1Event) =>
+    core.createNamespacedEvent({ namespace, body: event });
 
   return { core, apps, policy, runPod, setBudgetStatus, createEvent, close: () => kc.close() };
 }

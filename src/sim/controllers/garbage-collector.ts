@@ -40,7 +40,8 @@ export class GarbageCollector implements Controller {
 
   start(): void {
     for (const r of RESOURCES) {
-      if (r.kind === 'Binding') continue;
+      // Views (events.k8s.io) share their storage's objects; Binding stores nothing.
+      if (r.kind === 'Binding' || r.storage) continue;
       for (const obj of this.registry.list(r, {}).items) this.track(r, obj);
       this.stops.push(
         subscribe(this.registry, r, (type, event) => {

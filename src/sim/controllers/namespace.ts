@@ -40,7 +40,7 @@ export class NamespaceController implements Controller {
     );
     // Content deleted while a namespace terminates may free it: re-check on every deletion in it.
     for (const r of RESOURCES) {
-      if (!r.namespaced || r.kind === 'Binding') continue;
+      if (!r.namespaced || r.kind === 'Binding' || r.storage) continue;
       this.stops.push(
         subscribe(this.registry, r, (type, event) => {
           if (type !== 'DELETED') return;
@@ -89,7 +89,7 @@ export class NamespaceController implements Controller {
     if (!NAMESPACES) return;
     let remaining = 0;
     for (const r of RESOURCES) {
-      if (!r.namespaced || r.kind === 'Binding') continue;
+      if (!r.namespaced || r.kind === 'Binding' || r.storage) continue;
       for (const obj of this.registry.list(r, { namespace: name }).items) {
         remaining++;
         if (!obj.metadata.deletionTimestamp) {

@@ -31,6 +31,11 @@ export interface ResourceType {
   subresources: SubresourceType[];
   /** Field selector labels accepted besides metadata.name and metadata.namespace (upstream's per-kind sets). */
   fieldLabels: string[];
+  /**
+   * Set when the objects live in another resource's storage and this one is a converted view
+   * (events.k8s.io/v1 events over core/v1 events): `<apiVersion>/<plural>` of the storage.
+   */
+  storage?: string;
 }
 
 const CRUD: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -54,6 +59,7 @@ interface Definition {
   verbs?: Verb[];
   subresources?: SubresourceType[];
   fieldLabels?: string[];
+  storage?: string;
 }
 
 function define(d: Definition): ResourceType {
@@ -73,6 +79,7 @@ function define(d: Definition): ResourceType {
     verbs: d.verbs ?? CRUD,
     subresources,
     fieldLabels: d.fieldLabels ?? [],
+    ...(d.storage ? { storage: d.storage } : {}),
   };
 }
 
@@ -232,7 +239,13 @@ export const RESOURCES: readonly ResourceType[] = [
     kind: 'Event',
     plural: 'events',
     shortNames: ['ev'],
-    fieldLabels: [...INVOLVED.map((f) => f.replace('involvedObject.', 'regarding.')), 'reason', 'type'],
+    fieldLabels: [
+      ...INVOLVED.map((f) => f.replace('involvedObject.', 'regarding.')),
+      'reason',
+      'reportingController',
+      'type',
+    ],
+    storage: 'v1/events',
   }),
   define({
     gv: 'networking.k8s.io/v1',

@@ -22,7 +22,7 @@ export interface StoreEvent {
   /** The object before this change (MODIFIED and DELETED). */
   previous?: KubeObject;
   /** Serialized watch lines, filled lazily by whoever encodes the event, so N watchers cost one stringify. */
-  encoded?: Partial<Record<WatchEventType, string>>;
+  encoded?: Record<string, string>;
   /** `previous` at this event's resourceVersion, for watchers the object stopped matching. */
   previousAtRv?: KubeObject;
 }

@@ -77,11 +77,12 @@ export function watch(call: ResourceCall): void {
       return `${JSON.stringify({ type, object: partialMetadata(object) })}\n`;
     return `${JSON.stringify({ type, object })}\n`;
   };
-  const deliver = (type: WatchEventType, event: StoreEvent, object: KubeObject): void => {
+  const deliver = (type: WatchEventType, event: StoreEvent, stored: KubeObject): void => {
+    const object = registry.present(resource, stored);
     if (table || call.rendering === 'partial-metadata') return write(encode(type, object));
-    // Plain JSON lines are encoded once per event and type, whatever the number of watchers.
+    // Plain JSON lines are encoded once per event, type and API version, whatever the number of watchers.
     const cache = (event.encoded ??= {});
-    write((cache[type] ??= encode(type, object)));
+    write((cache[`${resource.apiVersion} ${type}`] ??= encode(type, object)));
   };
   const bookmark = (annotations?: Record<string, string>): void => {
     write(
@@ -111,7 +112,7 @@ export function watch(call: ResourceCall): void {
       since = rvParam === '' || rvParam === '0' ? registry.store.resourceVersion : Number(rvParam);
     }
     unsubscribe = registry.store.watch(
-      { resource: registry.storeKey(resource), ...selection, deliver },
+      { resource: registry.storeKey(resource), ...registry.storageSelection(resource, selection), deliver },
       since,
     );
   } catch (error) {

@@ -9,7 +9,9 @@ import type { Namespace, Service } from 'kubernetes-types/core/v1.js';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import type { SimClock } from '../../clock.ts';
 import { applyDefaults } from '../../kinds/defaults.ts';
-import { type ResourceType, RESOURCES, resourceForKind } from '../../kinds/registry.ts';
+import { coreEventToEventsV1, eventsFieldToCore, eventsV1ToCoreEvent } from '../../kinds/event-conversion.ts';
+import { type ResourceType, RESOURCES, resourceAt, resourceForKind } from '../../kinds/registry.ts';
+import { parseFieldSelector } from '../../store/selectors.ts';
 import { quantityDecodeError, validateObject } from '../../kinds/validation.ts';
 import { cloneJson, isObject, type KubeObject, semanticEqual } from '../../object.ts';
 import type { ListOptions, ListResult, ObjectStore } from '../../store/object-store.ts';
@@ -41,7 +43,35 @@ export interface DeleteResult {
 }
 
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const storeKey = (r: ResourceType): string => `${r.apiVersion}/${r.plural}`;
+const storeKey = (r: ResourceType): string => r.storage ?? `${r.apiVersion}/${r.plural}`;
+
+/** Resources served as a converted view of another resource's storage. */
+interface View {
+  storage: ResourceType;
+  toView(obj: KubeObject): KubeObject;
+  toStorage(obj: KubeObject): KubeObject;
+  fieldToStorage(label: string): string;
+}
+
+const VIEWS = new Map<string, View>();
+{
+  const core = resourceAt('v1', 'events');
+  const events = resourceAt('events.k8s.io/v1', 'events');
+  if (core && events) {
+    VIEWS.set(`${events.apiVersion}/${events.plural}`, {
+      storage: core,
+      toView: coreEventToEventsV1,
+      toStorage: eventsV1ToCoreEvent,
+      fieldToStorage: eventsFieldToCore,
+    });
+  }
+}
+
+const viewOf = (r: ResourceType): View | undefined =>
+  r.storage ? VIEWS.get(`${r.apiVersion}/${r.plural}`) : undefined;
+
+// fields.EscapeValue: the characters the selector grammar gives meaning to.
+const escapeFieldValue = (v: string): string => v.replace(/[\\,=]/g, (c) => `\\${c}`);
 
 function randomSuffix(): string {
   // generateName suffixes come from math/rand upstream (utilrand.String): unlikely to clash, not secret.
@@ -60,7 +90,7 @@ export class Registry {
     readonly clock: SimClock,
   ) {
     for (const r of RESOURCES)
-      if (r.kind !== 'Binding') store.register(storeKey(r), r.fieldLabels, !r.namespaced);
+      if (r.kind !== 'Binding' && !r.storage) store.register(storeKey(r), r.fieldLabels, !r.namespaced);
   }
 
   storeKey(r: ResourceType): string {
@@ -68,7 +98,25 @@ export class Registry {
   }
 
   find(r: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.store.get(storeKey(r), r.namespaced ? namespace : undefined, name);
+    const obj = this.store.get(storeKey(r), r.namespaced ? namespace : undefined, name);
+    return obj && this.present(r, obj);
+  }
+
+  /** A stored object as resource `r` shows it (converted when `r` is a view of other storage). */
+  present(r: ResourceType, obj: KubeObject): KubeObject {
+    const view = viewOf(r);
+    return view ? view.toView(obj) : obj;
+  }
+
+  /** A selection on resource `r` in terms of its storage (field labels of a view are renamed). */
+  storageSelection<T extends ListOptions>(r: ResourceType, selection: T): T {
+    const view = viewOf(r);
+    const fields = selection.fields;
+    if (!view || !fields || fields.empty) return selection;
+    const text = fields.requirements
+      .map((q) => `${view.fieldToStorage(q.field)}${q.operator}${escapeFieldValue(q.value)}`)
+      .join(',');
+    return { ...selection, fields: parseFieldSelector(text, view.storage.fieldLabels) };
   }
 
   get(r: ResourceType, namespace: string | undefined, name: string): KubeObject {
@@ -78,10 +126,12 @@ export class Registry {
   }
 
   list(r: ResourceType, options: ListOptions): ListResult {
-    return this.store.list(storeKey(r), {
-      ...options,
+    const result = this.store.list(storeKey(r), {
+      ...this.storageSelection(r, options),
       namespace: r.namespaced ? options.namespace : undefined,
     });
+    const view = viewOf(r);
+    return view ? { ...result, items: result.items.map(view.toView) } : result;
   }
 
   create(
@@ -90,6 +140,11 @@ export class Registry {
     body: unknown,
     options: WriteOptions = {},
   ): KubeObject {
+    const view = viewOf(r);
+    if (view)
+      return view.toView(
+        this.create(view.storage, namespace, view.toStorage(this.checkBody(r, body)), options),
+      );
     const obj = this.checkBody(r, body);
     const meta = obj.metadata;
     if (r.namespaced) {
@@ -146,6 +201,11 @@ export class Registry {
     body: unknown,
     options: WriteOptions = {},
   ): KubeObject {
+    const view = viewOf(r);
+    if (view) {
+      const converted = view.toStorage(this.checkBody(r, body));
+      return view.toView(this.update(view.storage, namespace, name, converted, options));
+    }
     const live = this.get(r, namespace, name);
     const obj = this.checkBody(r, body);
     if (obj.metadata.name && obj.metadata.name !== name) {
@@ -172,6 +232,13 @@ export class Registry {
    * every PATCH type once the patch is applied, and by subresources.
    */
   replace(r: ResourceType, live: KubeObject, next: KubeObject, options: WriteOptions = {}): KubeObject {
+    const view = viewOf(r);
+    if (view) {
+      const stored =
+        this.store.get(storeKey(r), live.metadata.namespace, live.metadata.name ?? '') ??
+        view.toStorage(live);
+      return view.toView(this.replace(view.storage, stored, view.toStorage(next), options));
+    }
     const name = live.metadata.name ?? '';
     let obj: KubeObject;
     if (options.subresource === 'status') {
@@ -254,6 +321,11 @@ export class Registry {
     options: DeleteOptions = {},
     write: WriteOptions = {},
   ): DeleteResult {
+    const view = viewOf(r);
+    if (view) {
+      const result = this.delete(view.storage, namespace, name, options, write);
+      return { ...result, object: view.toView(result.object) };
+    }
     const live = this.get(r, namespace, name);
     const pre = options.preconditions;
     if (pre?.uid && pre.uid !== live.metadata.uid) {
