@@ -472,22 +472,18 @@ export class Registry {
         kind: 'namespaces',
       });
     if (ns.metadata.deletionTimestamp) {
-      throw new ApiError(
-        403,
-        'Forbidden',
-        `${forbidden(r, name, '').message.replace(/: $/, '')}: unable to create new content in namespace ${namespace} because it is being terminated`,
-        {
-          name,
-          ...(r.group ? { group: r.group } : {}),
-          kind: r.plural,
-          causes: [
-            {
-              reason: 'NamespaceTerminating',
-              message: `namespace ${namespace} is being terminated`,
-              field: 'metadata.namespace',
-            },
-          ],
-        },
+      // The NamespaceLifecycle admission plugin's refusal (errors.NewForbidden with a NamespaceTerminating cause).
+      throw forbidden(
+        r,
+        name,
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+        [
+          {
+            reason: 'NamespaceTerminating',
+            message: `namespace ${namespace} is being terminated`,
+            field: 'metadata.namespace',
+          },
+        ],
       );
     }
   }

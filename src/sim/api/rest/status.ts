@@ -95,8 +95,13 @@ export const modifiedConflict = (r: ResourceType, name: string): ApiError =>
 
 export const badRequest = (message: string): ApiError => new ApiError(400, 'BadRequest', message);
 
-export const forbidden = (r: ResourceType, name: string, why: string): ApiError =>
-  new ApiError(403, 'Forbidden', `${qualifiedResource(r)} "${name}" is forbidden: ${why}`, details(r, name));
+export const forbidden = (r: ResourceType, name: string, why: string, causes?: StatusCause[]): ApiError =>
+  new ApiError(
+    403,
+    'Forbidden',
+    `${qualifiedResource(r)} "${name}" is forbidden: ${why}`,
+    details(r, name, causes ? { causes } : {}),
+  );
 
 /** 422 with one cause per field error; the message lists them as kubectl shows them. */
 export function invalid(

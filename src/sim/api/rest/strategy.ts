@@ -3,7 +3,7 @@
  * PrepareForUpdate, graceful deletion): which kinds track metadata.generation, what status a
  * new object starts with, which kinds return the deleted object from DELETE.
  */
-import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ResourceType } from '../../kinds/registry.ts';
 import { qosClassOf } from '../../kinds/qos.ts';
 import type { KubeObject } from '../../object.ts';
@@ -51,7 +51,8 @@ export function initialStatus(r: ResourceType, obj: KubeObject): unknown {
     case 'v1/PersistentVolumeClaim':
       return { phase: 'Pending' };
     case 'v1/Service':
-      return (obj as Service).spec?.type === 'LoadBalancer' ? { loadBalancer: {} } : { loadBalancer: {} };
+      // Every Service starts with an empty load-balancer status, whatever its type.
+      return { loadBalancer: {} };
     default:
       return hasStatus(r) ? {} : obj.status;
   }
