@@ -525,3 +525,44 @@ describe('events.k8s.io/v1 is a view of core/v1 Events', () => {
     expect(coreEvent?.object).toMatchObject({ apiVersion: 'v1', message: 'pulled' });
   });
 });
+
+describe('autoscaling/v1 is a view of autoscaling/v2 HorizontalPodAutoscalers', () => {
+  it('the CPU target round-trips; other metrics travel in the annotation upstream uses', async () => {
+    const s = await start();
+    const scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' };
+    const v1 = await post(s, '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers', {
+      metadata: { name: 'a' },
+      spec: { scaleTargetRef, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
+    });
+    expect(v1.status).toBe(201);
+    const v2 = (await (
+      await fetch(`${s.url}/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/a`)
+    ).json()) as { spec: { metrics: unknown[] } };
+    expect(v2.spec.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
+    ]);
+    const memory = {
+      type: 'Resource',
+      resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '500Mi' } },
+    };
+    await post(s, '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', {
+      metadata: { name: 'b' },
+      spec: { scaleTargetRef, maxReplicas: 4, metrics: [memory] },
+    });
+    const b = (await (
+      await fetch(`${s.url}/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/b`)
+    ).json()) as {
+      apiVersion: string;
+      metadata: { annotations: Record<string, string> };
+      spec: Record<string, unknown>;
+    };
+    expect(b.apiVersion).toBe('autoscaling/v1');
+    expect(b.spec.targetCPUUtilizationPercentage).toBeUndefined();
+    expect(JSON.parse(b.metadata.annotations['autoscaling.alpha.kubernetes.io/metrics'] ?? '[]')).toEqual([
+      memory,
+    ]);
+  });
+});

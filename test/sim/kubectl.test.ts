@@ -389,6 +389,13 @@ for (const { wanted, bin } of binaries) {
           'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}',
         ]),
       ).toBe('2 nginx:1.27 80');
+      // 1.32 writes autoscaling/v1, 1.33 autoscaling/v2: both are views of one stored object.
+      expect(
+        await k.ok(['autoscale', 'deployment', 'typed-deploy', '--max=3', '--cpu-percent=60', '-n', ns]),
+      ).toBe('horizontalpodautoscaler.autoscaling/typed-deploy autoscaled');
+      expect(await k.ok(['get', 'hpa', '-n', ns])).toMatch(
+        /typed-deploy\s+Deployment\/typed-deploy\s+cpu: <unknown>\/60%\s+1\s+3\s+0\s/,
+      );
       expect(await k.ok(['get', 'pdb', '-n', ns])).toMatch(
         /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\ntyped-pdb\s+1\s+N\/A\s+0\s+/,
       );

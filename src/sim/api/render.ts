@@ -3,6 +3,7 @@
  * and PartialObjectMetadata for metadata-only clients.
  */
 import type { ResourceType } from '../kinds/registry.ts';
+import { viewOf } from '../kinds/views.ts';
 import type { KubeObject } from '../object.ts';
 import { badRequest } from './rest/status.ts';
 import { tableCells, tableColumns } from './tables/index.ts';
@@ -55,13 +56,17 @@ export function tableOf(
   includeObject: string | null,
   withColumns = true,
 ): Record<string, unknown> {
+  // The apiserver prints from the internal version, so every served version of a kind prints alike:
+  // views print through their storage's printer.
+  const view = viewOf(r);
+  const printed = view ? view.storage : r;
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: meta,
-    ...(withColumns ? { columnDefinitions: tableColumns(r) } : { columnDefinitions: null }),
+    ...(withColumns ? { columnDefinitions: tableColumns(printed) } : { columnDefinitions: null }),
     rows: items.map((obj) => ({
-      cells: tableCells(r, obj, now),
+      cells: tableCells(printed, view ? view.toStorage(obj) : obj, now),
       object: includeObject === 'None' ? undefined : includeObject === 'Object' ? obj : partialMetadata(obj),
     })),
   };

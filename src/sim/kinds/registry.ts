@@ -216,6 +216,16 @@ export const RESOURCES: readonly ResourceType[] = [
     categories: ['all'],
     subresources: [status()],
   }),
+  // Served as a view of autoscaling/v2 storage; after v2 so that v2 stays the preferred version.
+  define({
+    gv: 'autoscaling/v1',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    shortNames: ['hpa'],
+    categories: ['all'],
+    subresources: [status()],
+    storage: 'autoscaling/v2/horizontalpodautoscalers',
+  }),
   define({
     gv: 'batch/v1',
     kind: 'CronJob',

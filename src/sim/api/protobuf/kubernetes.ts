@@ -47,6 +47,7 @@ const KINDS: Readonly<Record<string, string>> = {
   // policy/v1beta1 Eviction has the same fields and numbers; the eviction subresource accepts both.
   'policy/v1beta1/Eviction': 'policy.Eviction',
   'autoscaling/v1/Scale': 'autoscalingv1.Scale',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'autoscalingv1.HorizontalPodAutoscaler',
   'autoscaling/v2/HorizontalPodAutoscaler': 'autoscalingv2.HorizontalPodAutoscaler',
   'networking.k8s.io/v1/Ingress': 'networking.Ingress',
   'networking.k8s.io/v1/NetworkPolicy': 'networking.NetworkPolicy',

@@ -9,8 +9,8 @@ import type { Namespace, Service } from 'kubernetes-types/core/v1.js';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import type { SimClock } from '../../clock.ts';
 import { applyDefaults } from '../../kinds/defaults.ts';
-import { coreEventToEventsV1, eventsFieldToCore, eventsV1ToCoreEvent } from '../../kinds/event-conversion.ts';
-import { type ResourceType, RESOURCES, resourceAt, resourceForKind } from '../../kinds/registry.ts';
+import { type ResourceType, RESOURCES, resourceForKind } from '../../kinds/registry.ts';
+import { viewOf } from '../../kinds/views.ts';
 import { parseFieldSelector } from '../../store/selectors.ts';
 import { quantityDecodeError, validateObject } from '../../kinds/validation.ts';
 import { cloneJson, isObject, type KubeObject, semanticEqual } from '../../object.ts';
@@ -44,31 +44,6 @@ export interface DeleteResult {
 
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const storeKey = (r: ResourceType): string => r.storage ?? `${r.apiVersion}/${r.plural}`;
-
-/** Resources served as a converted view of another resource's storage. */
-interface View {
-  storage: ResourceType;
-  toView(obj: KubeObject): KubeObject;
-  toStorage(obj: KubeObject): KubeObject;
-  fieldToStorage(label: string): string;
-}
-
-const VIEWS = new Map<string, View>();
-{
-  const core = resourceAt('v1', 'events');
-  const events = resourceAt('events.k8s.io/v1', 'events');
-  if (core && events) {
-    VIEWS.set(`${events.apiVersion}/${events.plural}`, {
-      storage: core,
-      toView: coreEventToEventsV1,
-      toStorage: eventsV1ToCoreEvent,
-      fieldToStorage: eventsFieldToCore,
-    });
-  }
-}
-
-const viewOf = (r: ResourceType): View | undefined =>
-  r.storage ? VIEWS.get(`${r.apiVersion}/${r.plural}`) : undefined;
 
 // fields.EscapeValue: the characters the selector grammar gives meaning to.
 const escapeFieldValue = (v: string): string => v.replace(/[\\,=]/g, (c) => `\\${c}`);

@@ -280,6 +280,30 @@ export const GROUPS: MessageTable = {
     [6, 'expectedPods', 'int32', 'k'],
     [7, 'conditions', 'meta.Condition', 'r'],
   ],
+  // autoscaling/v1 HorizontalPodAutoscaler (kubectl 1.32 `autoscale` writes this version).
+  'autoscalingv1.CrossVersionObjectReference': [
+    [1, 'kind', 'string', 'k'],
+    [2, 'name', 'string', 'k'],
+    [3, 'apiVersion', 'string'],
+  ],
+  'autoscalingv1.HorizontalPodAutoscaler': [
+    [1, 'metadata', 'meta.ObjectMeta'],
+    [2, 'spec', 'autoscalingv1.HorizontalPodAutoscalerSpec'],
+    [3, 'status', 'autoscalingv1.HorizontalPodAutoscalerStatus'],
+  ],
+  'autoscalingv1.HorizontalPodAutoscalerSpec': [
+    [1, 'scaleTargetRef', 'autoscalingv1.CrossVersionObjectReference', 'k'],
+    [2, 'minReplicas', 'int32', 'p'],
+    [3, 'maxReplicas', 'int32', 'k'],
+    [4, 'targetCPUUtilizationPercentage', 'int32', 'p'],
+  ],
+  'autoscalingv1.HorizontalPodAutoscalerStatus': [
+    [1, 'observedGeneration', 'int64', 'p'],
+    [2, 'lastScaleTime', 'Time', 'p'],
+    [3, 'currentReplicas', 'int32', 'k'],
+    [4, 'desiredReplicas', 'int32', 'k'],
+    [5, 'currentCPUUtilizationPercentage', 'int32', 'p'],
+  ],
   'autoscalingv1.Scale': [
     [1, 'metadata', 'meta.ObjectMeta'],
     [2, 'spec', 'autoscalingv1.ScaleSpec'],
