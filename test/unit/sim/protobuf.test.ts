@@ -157,7 +157,7 @@ describe('decodeKubernetesProtobuf: bodies recorded from kubectl', () => {
     });
   });
 
-  it('decodes kubectl 1.33 autoscale (autoscaling/v2) and names the kind it cannot decode (1.32 sends v1)', () => {
+  it('decodes kubectl autoscale: 1.33 writes autoscaling/v2, 1.32 autoscaling/v1', () => {
     expect(decoded(capture('autoscale'), '1.33')).toStrictEqual({
       kind: 'HorizontalPodAutoscaler',
       apiVersion: 'autoscaling/v2',
@@ -175,9 +175,19 @@ describe('decodeKubernetesProtobuf: bodies recorded from kubectl', () => {
       },
       status: { desiredReplicas: 0 },
     });
-    expect(() => decoded(capture('autoscale'), '1.32')).toThrow(
-      new ProtobufError('no protobuf decoding for autoscaling/v1, Kind=HorizontalPodAutoscaler'),
-    );
+    expect(decoded(capture('autoscale'), '1.32')).toStrictEqual({
+      kind: 'HorizontalPodAutoscaler',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: 'target', creationTimestamp: null },
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'target', apiVersion: 'apps/v1' },
+        minReplicas: 1,
+        maxReplicas: 3,
+        targetCPUUtilizationPercentage: 50,
+      },
+      status: { currentReplicas: 0, desiredReplicas: 0 },
+    });
+    expect(() => decodeKubernetesProtobuf(Buffer.from('k8s\0', 'latin1'))).toThrow(ProtobufError);
   });
 
   it('records where protobuf starts: typed-client writes from 1.32; drain evictions stay JSON', () => {
