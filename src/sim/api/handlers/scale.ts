@@ -3,6 +3,7 @@
  * `kubectl scale` PATCHes it, HPAs read it. status.selector is the label selector as a string.
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { selectorString } from '../tables/format.ts';
 import { isObject, type KubeObject } from '../../object.ts';
 import { decodeBody, mediaType, readBody, readObjectBody, sendJson } from '../http.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from '../patch/index.ts';
@@ -16,17 +17,6 @@ interface Scale {
   metadata: KubeObject['metadata'];
   spec: { replicas?: number };
   status: { replicas: number; selector?: string };
-}
-
-export function selectorString(selector: LabelSelector | undefined): string {
-  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of selector?.matchExpressions ?? []) {
-    if (e.operator === 'In') parts.push(`${e.key} in (${(e.values ?? []).join(',')})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${(e.values ?? []).join(',')})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.sort().join(',');
 }
 
 function scaleOf(obj: KubeObject): Scale {
@@ -44,7 +34,8 @@ function scaleOf(obj: KubeObject): Scale {
       creationTimestamp: m.creationTimestamp,
     },
     spec: { replicas: spec?.replicas ?? 1 },
-    status: { replicas: status?.replicas ?? 0, selector: selectorString(spec?.selector) },
+    // deployment/replicaset/statefulset scale: LabelSelectorAsSelector(spec.selector).String().
+    status: { replicas: status?.replicas ?? 0, selector: selectorString(spec?.selector) ?? '' },
   };
 }
 
