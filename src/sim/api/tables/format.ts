@@ -4,6 +4,7 @@
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { Container } from 'kubernetes-types/core/v1.js';
+import { isQualifiedName, isValidLabelValue } from '../../store/selectors.ts';
 
 /** labels.FormatLabels: sorted `k=v` pairs, `<none>` when empty. */
 export function formatLabels(labels: Record<string, string> | undefined): string {
@@ -14,26 +15,11 @@ export function formatLabels(labels: Record<string, string> | undefined): string
   return text === '' ? '<none>' : text;
 }
 
-const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** validation.IsQualifiedName, as labels.NewRequirement checks keys. */
-function validKey(key: string): boolean {
-  const parts = key.split('/');
-  if (parts.length > 2) return false;
-  const name = parts.at(-1) ?? '';
-  if (name.length === 0 || name.length > 63 || !NAME.test(name)) return false;
-  if (parts.length === 2) {
-    const prefix = parts[0] ?? '';
-    return prefix.length > 0 && prefix.length <= 253 && SUBDOMAIN.test(prefix);
-  }
-  return true;
-}
+const validKey = (key: string): boolean => isQualifiedName(key).length === 0;
 
-/** validation.IsValidLabelValue: empty, or a name of at most 63 characters. */
-function validValue(value: string): boolean {
-  return value === '' || (value.length <= 63 && NAME.test(value));
-}
+/** validation.IsValidLabelValue. */
+const validValue = (value: string): boolean => isValidLabelValue(value).length === 0;
 
 interface Requirement {
   key: string;
