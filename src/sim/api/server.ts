@@ -121,8 +121,8 @@ function handlerFor(call: ResourceCall): Handler {
   }
 }
 
+/** Non-resource paths: version, health, discovery and OpenAPI. False when `path` is none of them. */
 function serveDiscovery(
-  ctx: ApiContext,
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
@@ -131,7 +131,6 @@ function serveDiscovery(
   const accept = req.headers.accept;
   const aggregated = aggregatedDiscoveryVersion(accept);
   const parts = path.split('/').filter(Boolean);
-  void ctx;
   if (path === '/version' || path === '/version/') return (sendJson(res, 200, SERVER_VERSION), true);
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
@@ -182,7 +181,7 @@ export function apiRequestListener(ctx: ApiContext, serverAddress: () => string)
     try {
       const url = new URL(req.url ?? '/', 'http://sim');
       const path = url.pathname.replace(/\/+$/, '') || '/';
-      if (serveDiscovery(ctx, req, res, path, serverAddress())) return;
+      if (serveDiscovery(req, res, path, serverAddress())) return;
       const info = parseResourcePath(path);
       const resource = info ? resourceAt(info.apiVersion, info.plural) : undefined;
       if (!info || !resource) throw notFoundPath();
