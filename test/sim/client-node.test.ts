@@ -11,6 +11,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait.ts';
 import { podManifest, runPod, served, setBudgetStatus, startTestSim, type TestSim } from '../support/sim.ts';
 
 let t: TestSim | undefined;
@@ -42,14 +43,6 @@ async function apiError(p: Promise<unknown>): Promise<{ code: number; body: Reco
   }
   throw new Error('expected the call to fail');
 }
-
-const waitFor = async (what: string, check: () => boolean, ms = 10_000) => {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('client-node against the sim', () => {
   it('creates, reads, updates with optimistic concurrency, lists with selectors and pages, and deletes', async () => {

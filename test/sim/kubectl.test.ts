@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiKubelet, apiKubelet } from '../support/api-kubelet.ts';
 import { type CliProcess, startCli } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
 import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
 import { podManifest, runPod, startTestSim, type TestSim } from '../support/sim.ts';
 
@@ -78,15 +79,6 @@ kind: ConfigMap
 metadata: {name: settings}
 data: {level: info}
 `;
-
-const waitFor = async (what: string, check: () => boolean, ms = 10_000, output?: () => string) => {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until)
-      throw new Error(`timed out waiting for ${what}${output ? `; output so far:\n${output()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 for (const { wanted, bin } of binaries) {
   const label = bin

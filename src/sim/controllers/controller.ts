@@ -3,6 +3,7 @@
  * through the registry, never inside the store's commit (work is queued and run after it), and
  * stop without leaving timers behind.
  */
+import { ApiError } from '../api/rest/status.ts';
 import type { ResourceType } from '../kinds/registry.ts';
 import type { Registry } from '../api/rest/registry.ts';
 import type { StoreEvent, WatchEventType } from '../store/object-store.ts';
@@ -45,4 +46,16 @@ export function subscribe(registry: Registry, resource: ResourceType, handler: E
     stopped = true;
     unwatch();
   };
+}
+
+/**
+ * Runs a controller write that may lose a race: the object already gone (404) or changed under
+ * it (409) is the normal outcome of acting on a watch event, not an error; the next event retries.
+ */
+export function ignoreGone(write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if (!(error instanceof ApiError && (error.code === 404 || error.code === 409))) throw error;
+  }
 }

@@ -8,24 +8,15 @@
  *   dependent, then release the owner.
  */
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { ApiError } from '../api/rest/status.ts';
 import type { Registry } from '../api/rest/registry.ts';
 import { RESOURCES, type ResourceType, resourceForKind } from '../kinds/registry.ts';
 import type { KubeObject } from '../object.ts';
-import { type Controller, subscribe } from './controller.ts';
+import { type Controller, ignoreGone, subscribe } from './controller.ts';
 
 interface Ref {
   resource: ResourceType;
   namespace: string | undefined;
   name: string;
-}
-
-function ignoreGone(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    if (!(error instanceof ApiError && (error.code === 404 || error.code === 409))) throw error;
-  }
 }
 
 export class GarbageCollector implements Controller {

@@ -4,22 +4,13 @@
  * goes. New namespaces get their `default` ServiceAccount (the serviceaccounts controller's job).
  */
 import type { Namespace } from 'kubernetes-types/core/v1.js';
-import { ApiError } from '../api/rest/status.ts';
 import type { Registry } from '../api/rest/registry.ts';
 import { RESOURCES, resourceAt } from '../kinds/registry.ts';
 import type { KubeObject } from '../object.ts';
-import { type Controller, subscribe } from './controller.ts';
+import { type Controller, ignoreGone, subscribe } from './controller.ts';
 
 const NAMESPACES = resourceAt('v1', 'namespaces');
 const SERVICE_ACCOUNTS = resourceAt('v1', 'serviceaccounts');
-
-function ignoreGone(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    if (!(error instanceof ApiError && (error.code === 404 || error.code === 409))) throw error;
-  }
-}
 
 export class NamespaceController implements Controller {
   readonly name = 'namespace';

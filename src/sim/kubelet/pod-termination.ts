@@ -6,9 +6,8 @@
  * deadline (listed in docs/sim-fidelity.md); log follows end when the pod goes.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError } from '../api/rest/status.ts';
 import type { Registry } from '../api/rest/registry.ts';
-import { type Controller, subscribe } from '../controllers/controller.ts';
+import { type Controller, ignoreGone, subscribe } from '../controllers/controller.ts';
 import { resourceAt } from '../kinds/registry.ts';
 import type { KubeObject } from '../object.ts';
 import type { PodLogStore } from './pod-logs.ts';
@@ -37,14 +36,12 @@ export class PodTermination implements Controller {
       }
       if (!pod.metadata.deletionTimestamp || !pod.spec?.nodeName) return;
       if ((pod.metadata.finalizers ?? []).length > 0) return;
-      try {
+      ignoreGone(() =>
         this.registry.delete(PODS, pod.metadata.namespace, pod.metadata.name ?? '', {
           gracePeriodSeconds: 0,
           preconditions: { uid },
-        });
-      } catch (error) {
-        if (!(error instanceof ApiError && (error.code === 404 || error.code === 409))) throw error;
-      }
+        }),
+      );
     });
   }
 
