@@ -5,24 +5,30 @@
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { startApiServer, type RunningApiServer } from './api/server.ts';
-import { Registry } from './api/rest/registry.ts';
 import { createServingCertificate } from './api/tls.ts';
-import { SimClock } from './clock.ts';
+import type { SimClock } from './clock.ts';
+import { createSimCore } from './context.ts';
 import type { Controller } from './controllers/controller.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { resourceAt, type ResourceType } from './kinds/registry.ts';
-import { PodLogStore } from './kubelet/pod-logs.ts';
+import type { PodLogStore } from './kubelet/pod-logs.ts';
 import { PodTermination } from './kubelet/pod-termination.ts';
-import { nodeNames, nodeObject } from './nodes.ts';
-import { ObjectStore } from './store/object-store.ts';
+import { registerNodes } from './nodes.ts';
+import type { ObjectStore } from './store/object-store.ts';
+import type { Registry } from './api/rest/registry.ts';
+import { resolveTopology } from './topology/load.ts';
+import type { SimTopology } from './topology/types.ts';
 
 export const SIM_CONTEXT = 'scars-sim';
 
 export interface SimClusterOptions {
   /** Cluster name, used for node names (`<name>-control-plane`, `<name>-worker`). */
   name?: string;
+  /** Node count for a kind-like shape (one control plane, the rest workers); ignored with `topology`. */
   nodes?: number;
+  /** Nodes and their kubelets (clusters/sim/*.yaml); default: 1 control plane + 3 workers. */
+  topology?: SimTopology;
   host?: string;
   port?: number;
   /** Simulated seconds per wall second. */
@@ -70,16 +76,32 @@ const need = (apiVersion: string, plural: string): ResourceType => {
 };
 
 export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
-  const name = options.name ?? 'scars';
-  const nodeCount = options.nodes ?? 3;
+  const nodeCount = options.nodes ?? 4;
   if (!Number.isInteger(nodeCount) || nodeCount < 1)
     throw new RangeError(`nodes must be a whole number ≥ 1, got ${nodeCount}`);
-  const clock = new SimClock(options.timeScale ?? 1);
-  const store = new ObjectStore(
-    options.historySize !== undefined ? { historySize: options.historySize } : {},
-  );
-  const registry = new Registry(store, clock);
-  const logs = new PodLogStore();
+  const topology =
+    options.topology ??
+    resolveTopology({
+      apiVersion: 'scars.dev/v1alpha1',
+      kind: 'SimTopology',
+      name: options.name ?? 'scars',
+      nodes: [
+        { role: 'control-plane' },
+        ...(nodeCount > 1 ? [{ role: 'worker' as const, count: nodeCount - 1 }] : []),
+      ],
+    });
+  const name = topology.name;
+  const ctx = createSimCore({
+    topology,
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    ...(options.historySize !== undefined ? { historySize: options.historySize } : {}),
+  });
+  const {
+    registry,
+    clock,
+    logs,
+    registry: { store },
+  } = ctx;
   const host = options.host ?? '127.0.0.1';
   const useTls = options.tls ?? true;
   const cert = useTls
@@ -103,20 +125,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   for (const c of controllers) c.start();
 
   const manager = { manager: 'kube-apiserver' };
-  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    registry.create(
-      need('v1', 'namespaces'),
-      undefined,
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-      manager,
-    );
-  }
-  const nodes = nodeNames(name, nodeCount);
-  nodes.forEach((n, i) => {
-    registry.create(need('v1', 'nodes'), undefined, nodeObject(n, i, nodeCount, clock.timestamp()), {
-      manager: 'kubelet',
-    });
-  });
+  registerNodes(ctx);
+  const nodes = topology.nodes.map((n) => n.name);
 
   let server: RunningApiServer;
   try {

@@ -1,105 +1,82 @@
 /**
- * The simulated nodes, shaped like kind's: one control-plane node (tainted NoSchedule when
- * there are workers, as kubeadm does) and workers named `<cluster>-worker`, `<cluster>-worker2`, …
+ * Node registration, as each kubelet does it at start (kubelet_node_status.go initialNode +
+ * the status setters): labels, taints, capacity and allocatable from the topology, the four
+ * node conditions, addresses in loopback space and node info. After this the node's kubelet
+ * keeps the status current.
  */
-import type { Node } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
+import type { SimContext } from './context.ts';
+import { NODES } from './kinds/resources.ts';
+import type { SimNodeConfig } from './topology/types.ts';
 
-export interface NodeShape {
-  cpu: string;
-  memory: string;
-  pods: string;
-  ephemeralStorage: string;
-}
+export const KUBELET_VERSION = 'v1.32.0';
 
-export const DEFAULT_NODE_SHAPE: NodeShape = {
-  cpu: '4',
-  memory: '8Gi',
-  pods: '110',
-  ephemeralStorage: '100Gi',
-};
+/** The healthy form of each condition, with the kubelet's reasons and messages (nodestatus/setters.go). */
+export const HEALTHY_CONDITIONS: readonly [type: string, status: string, reason: string, message: string][] =
+  [
+    ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+    ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+    ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+    ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+  ];
 
-export function nodeNames(cluster: string, count: number): string[] {
-  const names = [`${cluster}-control-plane`];
-  for (let i = 1; i < count; i++) names.push(i === 1 ? `${cluster}-worker` : `${cluster}-worker${i}`);
-  return names;
-}
-
-export function nodeObject(
-  name: string,
-  index: number,
-  total: number,
-  now: string,
-  shape = DEFAULT_NODE_SHAPE,
-): Node {
-  const controlPlane = index === 0;
-  const resources = {
-    cpu: shape.cpu,
-    memory: shape.memory,
-    pods: shape.pods,
-    'ephemeral-storage': shape.ephemeralStorage,
-  };
-  const condition = (type: string, status: string, reason: string, message: string) => ({
+export function nodeObject(config: SimNodeConfig, now: string): Node {
+  const conditions: NodeCondition[] = HEALTHY_CONDITIONS.map(([type, status, reason, message]) => ({
     type,
     status,
     reason,
     message,
     lastHeartbeatTime: now,
     lastTransitionTime: now,
-  });
+  }));
+  const i = config.index;
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
-      name,
-      labels: {
-        'kubernetes.io/arch': 'amd64',
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/hostname': name,
-        'beta.kubernetes.io/arch': 'amd64',
-        'beta.kubernetes.io/os': 'linux',
-        ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+      name: config.name,
+      labels: { ...config.labels },
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+        'scars.dev/simulated': 'true',
       },
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'scars.dev/simulated': 'true' },
     },
     spec: {
-      podCIDR: `10.244.${index}.0/24`,
-      podCIDRs: [`10.244.${index}.0/24`],
-      providerID: `scars-sim://${name}`,
-      ...(controlPlane && total > 1
-        ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] }
-        : {}),
+      podCIDR: config.podCIDR,
+      podCIDRs: [config.podCIDR],
+      providerID: `scars-sim://${config.name}`,
+      ...(config.taints.length > 0 ? { taints: config.taints.map((t) => ({ ...t })) } : {}),
     },
     status: {
-      capacity: resources,
-      allocatable: resources,
-      conditions: [
-        condition(
-          'MemoryPressure',
-          'False',
-          'KubeletHasSufficientMemory',
-          'kubelet has sufficient memory available',
-        ),
-        condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-        condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-        condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-      ],
+      capacity: { ...config.capacity },
+      allocatable: { ...config.allocatable },
+      conditions,
       addresses: [
-        { type: 'InternalIP', address: `172.18.0.${index + 2}` },
-        { type: 'Hostname', address: name },
+        { type: 'InternalIP', address: config.internalIP },
+        { type: 'Hostname', address: config.name },
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
-        machineID: `scars${String(index).padStart(27, '0')}`,
-        systemUUID: `00000000-0000-0000-0000-${String(index).padStart(12, '0')}`,
-        bootID: `00000000-0000-0000-0000-${String(index + 1000).padStart(12, '0')}`,
+        machineID: `scars${String(i).padStart(27, '0')}`,
+        systemUUID: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+        bootID: `00000000-0000-0000-0001-${String(i).padStart(12, '0')}`,
         kernelVersion: '6.1.0-scars-sim',
         osImage: 'scars simulated node',
         containerRuntimeVersion: 'scars-sim://1.0.0',
-        kubeletVersion: 'v1.32.0',
-        kubeProxyVersion: 'v1.32.0',
+        kubeletVersion: KUBELET_VERSION,
+        kubeProxyVersion: KUBELET_VERSION,
         operatingSystem: 'linux',
         architecture: 'amd64',
       },
     },
   };
+}
+
+/** Registers every node of the topology (the kubelets' first act). */
+export function registerNodes(ctx: SimContext): void {
+  const now = ctx.clock.timestamp();
+  for (const config of ctx.topology.nodes) {
+    ctx.registry.create(NODES, undefined, nodeObject(config, now), { manager: 'kubelet' });
+  }
 }

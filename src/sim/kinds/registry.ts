@@ -175,6 +175,7 @@ export const RESOURCES: readonly ResourceType[] = [
     shortNames: ['pv'],
     subresources: [status()],
   }),
+  define({ gv: 'apps/v1', kind: 'ControllerRevision', plural: 'controllerrevisions' }),
   define({
     gv: 'apps/v1',
     kind: 'Deployment',

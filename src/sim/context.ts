@@ -1,0 +1,52 @@
+/**
+ * What every simulated component (controllers, scheduler, kubelets) is built from: the registry
+ * it reads and writes through (the same code path API clients take, minus HTTP), the one clock,
+ * the event recorder, the container logs and the topology.
+ */
+import { Registry } from './api/rest/registry.ts';
+import { SimClock } from './clock.ts';
+import { EventRecorder } from './controllers/events.ts';
+import { PodLogStore } from './kubelet/pod-logs.ts';
+import { NAMESPACES } from './kinds/resources.ts';
+import { ObjectStore } from './store/object-store.ts';
+import type { SimTopology } from './topology/types.ts';
+
+export interface SimContext {
+  registry: Registry;
+  clock: SimClock;
+  events: EventRecorder;
+  logs: PodLogStore;
+  topology: SimTopology;
+}
+
+export interface SimCoreOptions {
+  topology: SimTopology;
+  /** Simulated seconds per wall second. */
+  timeScale?: number;
+  /** Watch history retained for resumption (events). */
+  historySize?: number;
+}
+
+/** Store, registry, clock and the namespaces every cluster has; no components started. */
+export function createSimCore(options: SimCoreOptions): SimContext {
+  const clock = new SimClock(options.timeScale ?? 1);
+  const store = new ObjectStore(
+    options.historySize !== undefined ? { historySize: options.historySize } : {},
+  );
+  const registry = new Registry(store, clock);
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    registry.create(
+      NAMESPACES,
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      { manager: 'kube-apiserver' },
+    );
+  }
+  return {
+    registry,
+    clock,
+    events: new EventRecorder(registry),
+    logs: new PodLogStore(),
+    topology: options.topology,
+  };
+}
