@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterLocator } from '../harness/journal.ts';
 import type { ProviderName } from '../harness/scenario.ts';
 import type { Clock } from '../harness/timeline.ts';
+import type { SimTopology } from '../sim/topology/types.ts';
 
 export interface ProvisionedCluster {
   name: string;
@@ -30,6 +31,8 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** The run this cluster serves (providers label what they create with it). */
   runId?: string;
+  /** For the sim provider: nodes and kubelets, and simulated seconds per wall second. */
+  sim?: { topology?: SimTopology | undefined; timeScale?: number | undefined };
 }
 
 export interface ClusterProvider {

@@ -7,12 +7,7 @@ import { ClusterError, errorMessage } from '../errors.ts';
 import { SIM_CONTEXT, startSimCluster } from '../sim/cluster.ts';
 import type { ClusterProvider, ProvisionedCluster, ProvisionOptions } from './provider.ts';
 
-export interface SimProviderSettings {
-  nodes?: number;
-  timeScale?: number;
-}
-
-export function simProvider(settings: SimProviderSettings = {}): ClusterProvider {
+export function simProvider(): ClusterProvider {
   return {
     name: 'sim',
     async provision(options: ProvisionOptions): Promise<ProvisionedCluster> {
@@ -20,9 +15,8 @@ export function simProvider(settings: SimProviderSettings = {}): ClusterProvider
       let sim;
       try {
         sim = await startSimCluster({
-          name: 'scars',
-          ...(settings.nodes !== undefined ? { nodes: settings.nodes } : {}),
-          ...(settings.timeScale !== undefined ? { timeScale: settings.timeScale } : {}),
+          ...(options.sim?.topology ? { topology: options.sim.topology } : {}),
+          ...(options.sim?.timeScale !== undefined ? { timeScale: options.sim.timeScale } : {}),
         });
       } catch (error) {
         throw new ClusterError(`could not start the simulated cluster: ${errorMessage(error)}`);

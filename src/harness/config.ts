@@ -37,6 +37,19 @@ export const configSchema = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   timeouts: z.strictObject(Object.fromEntries(STEPS.map((s) => [s, durationSchema.optional()]))).default({}),
+  /** The simulated cluster (provider sim). */
+  sim: z
+    .strictObject({
+      topology: z
+        .string({ message: 'expected a topology file or name, such as "memory-pressure"' })
+        .optional(),
+      timeScale: z
+        .number({ message: 'expected simulated seconds per wall second, such as 10' })
+        .positive({ message: 'expected a number > 0' })
+        .max(10_000, { message: 'expected at most 10000' })
+        .optional(),
+    })
+    .default({}),
 });
 
 export type ScarsConfigInput = z.input<typeof configSchema>;

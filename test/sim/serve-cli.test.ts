@@ -1,5 +1,5 @@
 /** `scars sim serve` as users run it: one ready line, a working kubeconfig, a clean exit on signals. */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -50,11 +50,32 @@ describe('scars sim serve', () => {
       [['--nodes', '0'], /--nodes: expected a whole number from 1 to 5000, got 0/],
       [['--time-scale', '-1'], /--time-scale: expected a number > 0/],
       [['--port', '70000'], /--port: expected a port from 0 \(any free port\) to 65535, got 70000/],
+      [['--nodes', '2', '--topology', 'default'], /--nodes and --topology: give one/],
+      [
+        ['--topology', 'no-such-topology'],
+        /--topology: no topology file or name "no-such-topology"; expected a path to a SimTopology YAML file or one of: default, large, memory-pressure/,
+      ],
     ] as const) {
       const r = await cli(['sim', 'serve', ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('a bad topology file: one line with file, line and field, exit 2, nothing started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scars-topology-'));
+    const file = join(dir, 'topology.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: scars.dev/v1alpha1\nkind: SimTopology\nnodes:\n  - role: worker\n    capacity: { memory: 8 GB }\n',
+    );
+    const r = await cli(['sim', 'serve', '--topology', file, '--kubeconfig', join(dir, 'kc')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(
+      /topology\.yaml:5: nodes\[0\]\.capacity\.memory: expected a quantity such as "4", "500m" or "8Gi", got "8 GB"$/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dir, 'kc'))).toBe(false);
   });
 });

@@ -8,6 +8,8 @@ import { formatPlan, planScenarios } from '../../harness/plan.ts';
 import { newRunId } from '../../harness/run-id.ts';
 import { run } from '../../harness/runner.ts';
 import type { ProviderName } from '../../harness/scenario.ts';
+import { loadTopologyArg } from '../../sim/topology/load.ts';
+import type { SimTopology } from '../../sim/topology/types.ts';
 import { selectScenarios } from '../../harness/scenario-loader.ts';
 import { consoleReporter } from '../../report/console.ts';
 import { jsonReporter } from '../../report/json.ts';
@@ -27,6 +29,8 @@ interface RunArgs {
   config?: string;
   kubeconfig?: string;
   context?: string;
+  topology?: string;
+  'time-scale'?: number;
 }
 
 export function runCommand(io: CliIO, setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -55,6 +59,14 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
         .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; touch nothing' })
         .option('kubeconfig', { type: 'string', describe: 'kubeconfig for --provider context' })
         .option('context', { type: 'string', describe: 'kubeconfig context for --provider context' })
+        .option('topology', {
+          type: 'string',
+          describe: 'sim nodes and kubelets: a clusters/sim file or name (default, memory-pressure, large)',
+        })
+        .option('time-scale', {
+          type: 'number',
+          describe: 'sim: simulated seconds per wall second (default from config, else 1)',
+        })
         .example('$0 run', 'run the default suite on the default provider (sim)')
         .example('$0 run pod-kill --control', 'one scenario, plus its negative control')
         .example(
@@ -77,6 +89,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
       const reporterNames = parseReporters(args.reporter, config.reporters);
       const provider = (args.provider ?? config.provider) as ProviderName;
       const runId = newRunId();
+      const sim = simSettings(provider, args, config.sim, io.cwd);
 
       if (args['dry-run']) {
         io.stdout.write(`${formatPlan(planScenarios(selected, args.control ?? false, runId))}`);
@@ -126,6 +139,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
             kubeconfig: args.kubeconfig ?? config.kubeconfig,
             context: args.context ?? config.context,
             allowContexts: config.allowContexts,
+            sim,
           },
           control: args.control ?? false,
           reporters,
@@ -143,5 +157,41 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
         process.off('SIGTERM', onSignal);
       }
     },
+  };
+}
+
+/** The sim provider's settings from flags over config; checked before anything starts. */
+function simSettings(
+  provider: ProviderName,
+  args: RunArgs,
+  config: { topology?: string | undefined; timeScale?: number | undefined },
+  cwd: string,
+): { topology?: SimTopology; timeScale?: number } {
+  if (provider !== 'sim') {
+    const flag =
+      args.topology !== undefined
+        ? '--topology'
+        : args['time-scale'] !== undefined
+          ? '--time-scale'
+          : undefined;
+    if (flag) throw new UsageError(`${flag}: only applies to --provider sim (the provider is ${provider})`);
+    return {};
+  }
+  const scale = args['time-scale'] ?? config.timeScale;
+  if (scale !== undefined && (!(scale > 0) || !Number.isFinite(scale) || scale > 10_000)) {
+    throw new UsageError(`--time-scale: expected a number > 0 and ≤ 10000, got ${String(scale)}`);
+  }
+  const topologyArg = args.topology ?? config.topology;
+  return {
+    ...(topologyArg !== undefined
+      ? {
+          topology: loadTopologyArg(
+            topologyArg,
+            cwd,
+            args.topology !== undefined ? '--topology' : 'sim.topology',
+          ),
+        }
+      : {}),
+    ...(scale !== undefined ? { timeScale: scale } : {}),
   };
 }

@@ -5,11 +5,13 @@ import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ClusterError, errorMessage, ExitCode, UsageError } from '../../errors.ts';
 import { SIM_CONTEXT, startSimCluster } from '../../sim/cluster.ts';
+import { loadTopologyArg } from '../../sim/topology/load.ts';
 import type { CliIO } from '../main.ts';
 
 interface ServeArgs {
   kubeconfig: string;
-  nodes: number;
+  nodes?: number;
+  topology?: string;
   port: number;
   'time-scale': number;
   http: boolean;
@@ -17,7 +19,10 @@ interface ServeArgs {
 }
 
 function check(args: ServeArgs): void {
-  if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 5000) {
+  if (args.nodes !== undefined && args.topology !== undefined) {
+    throw new UsageError('--nodes and --topology: give one (a topology file states its nodes)');
+  }
+  if (args.nodes !== undefined && (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 5000)) {
     throw new UsageError(`--nodes: expected a whole number from 1 to 5000, got ${String(args.nodes)}`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
@@ -46,8 +51,11 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
         })
         .option('nodes', {
           type: 'number',
-          default: 3,
-          describe: 'nodes: one control plane, the rest workers',
+          describe: 'nodes: one control plane, the rest workers (default topology: 1 + 3)',
+        })
+        .option('topology', {
+          type: 'string',
+          describe: 'nodes and kubelets from a clusters/sim file or name (default, memory-pressure, large)',
         })
         .option('port', { type: 'number', default: 0, describe: 'port on 127.0.0.1 (0 = any free port)' })
         .option('time-scale', {
@@ -69,18 +77,21 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
           '$0 sim serve --kubeconfig /tmp/sim.yaml',
           'then: KUBECONFIG=/tmp/sim.yaml kubectl get nodes',
         )
+        .example('$0 sim serve --nodes 5 --time-scale 60', 'five nodes, one simulated minute per second')
         .example(
-          '$0 sim serve --nodes 5 --time-scale 60',
-          'five nodes, one simulated minute per second',
+          '$0 sim serve --topology memory-pressure',
+          'small workers where one memory hog causes evictions',
         ) as Argv<ServeArgs>,
     handler: async (args) => {
       check(args);
       const path = resolve(io.cwd, args.kubeconfig);
+      const topology = args.topology !== undefined ? loadTopologyArg(args.topology, io.cwd) : undefined;
       let sim;
       try {
         sim = await startSimCluster({
           name: args.name,
-          nodes: args.nodes,
+          ...(args.nodes !== undefined ? { nodes: args.nodes } : {}),
+          ...(topology ? { topology } : {}),
           port: args.port,
           timeScale: args['time-scale'],
           tls: !args.http,
@@ -97,7 +108,7 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
         throw new UsageError(`--kubeconfig: cannot write ${path}: ${errorMessage(error)}`);
       }
       io.stdout.write(
-        `scars sim: ready at ${sim.url} · ${args.nodes} node${args.nodes === 1 ? '' : 's'} · time ×${args['time-scale']} · KUBECONFIG=${path} (context ${SIM_CONTEXT})\n`,
+        `scars sim: ready at ${sim.url} · ${sim.nodes.length} node${sim.nodes.length === 1 ? '' : 's'}${topology ? ` (${topology.source})` : ''} · time ×${args['time-scale']} · KUBECONFIG=${path} (context ${SIM_CONTEXT})\n`,
       );
       const signal = await new Promise<NodeJS.Signals>((done) => {
         process.once('SIGINT', () => done('SIGINT'));

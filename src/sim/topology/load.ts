@@ -4,8 +4,9 @@
  * the way the kubelet derives it (capacity − system-reserved − kube-reserved − hard eviction
  * threshold), so a topology states the machine and the kubelet flags, not the arithmetic.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
@@ -186,11 +187,13 @@ export function resolveTopology(input: TopologyInput, source = 'built-in default
   for (const group of t.nodes) {
     const merged = { ...KUBELET_DEFAULTS, ...t.nodeDefaults, ...group };
     const capacity = { ...KUBELET_DEFAULTS.capacity, ...t.nodeDefaults?.capacity, ...group.capacity };
-    const evictionHard = thresholdsOf({
-      ...KUBELET_DEFAULTS.evictionHard,
-      ...t.nodeDefaults?.evictionHard,
-      ...group.evictionHard,
-    } as Record<string, string>);
+    // As the kubelet: once any hard threshold is set, the defaults for the others no longer apply.
+    const evictionHard = thresholdsOf(
+      (group.evictionHard ?? t.nodeDefaults?.evictionHard ?? KUBELET_DEFAULTS.evictionHard) as Record<
+        string,
+        string
+      >,
+    );
     const evictionSoft = thresholdsOf(
       { ...t.nodeDefaults?.evictionSoft, ...group.evictionSoft } as Record<string, string>,
       { ...t.nodeDefaults?.evictionSoftGracePeriod, ...group.evictionSoftGracePeriod } as Record<
@@ -273,4 +276,39 @@ export function loadTopology(file: string, cwd = process.cwd()): SimTopology {
   } catch (err) {
     throw new InputError({ file: shown, field: 'nodes', expected: errorMessage(err) });
   }
+}
+
+/** The topologies shipped with scars (`clusters/sim/` of the package). */
+const PACKAGED_DIR = fileURLToPath(new URL('../../../clusters/sim/', import.meta.url));
+
+function topologyNames(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.slice(0, -'.yaml'.length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A `--topology` argument: a file path, or the name of a topology in the project's
+ * `clusters/sim/` or in the ones scars ships (`memory-pressure`, `large`, …).
+ */
+export function loadTopologyArg(arg: string, cwd = process.cwd(), flag = '--topology'): SimTopology {
+  if (existsSync(resolve(cwd, arg))) return loadTopology(arg, cwd);
+  if (/^[a-z0-9][-a-z0-9]*$/.test(arg)) {
+    for (const dir of [resolve(cwd, 'clusters/sim'), PACKAGED_DIR]) {
+      const file = join(dir, `${arg}.yaml`);
+      if (existsSync(file)) return loadTopology(file, cwd);
+    }
+  }
+  const known = [
+    ...new Set([...topologyNames(resolve(cwd, 'clusters/sim')), ...topologyNames(PACKAGED_DIR)]),
+  ];
+  throw new InputError({
+    field: flag,
+    expected: `no topology file or name "${arg}"; expected a path to a SimTopology YAML file${known.length ? ` or one of: ${known.join(', ')}` : ''}`,
+  });
 }
