@@ -60,7 +60,8 @@ export class FakeKubelet implements Controller {
     let live = pod;
     let node = pod.spec?.nodeName;
     if (!node) {
-      node = this.options.nodes[this.next++ % this.options.nodes.length] ?? '';
+      // A daemon pod names its node in a required `metadata.name In [node]` affinity term.
+      node = daemonTarget(pod) ?? this.options.nodes[this.next++ % this.options.nodes.length] ?? '';
       const bound = structuredClone(pod) as Pod & KubeObject;
       (bound.spec as { nodeName?: string }).nodeName = node;
       live = this.ctx.registry.replace(PODS, pod, bound, { subresource: 'binding' }) as Pod & KubeObject;
@@ -105,4 +106,11 @@ export class FakeKubelet implements Controller {
     void node;
     this.ctx.registry.replace(PODS, pod, next, { subresource: 'status', manager: 'kubelet' });
   }
+}
+
+function daemonTarget(pod: Pod): string | undefined {
+  const terms =
+    pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  const field = terms[0]?.matchFields?.find((f) => f.key === 'metadata.name' && f.operator === 'In');
+  return field?.values?.length === 1 ? field.values[0] : undefined;
 }

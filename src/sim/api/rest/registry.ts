@@ -27,7 +27,13 @@ import {
   modifiedConflict,
   notFound,
 } from './status.ts';
-import { gracePeriodFor, hasStatus, initialStatus, tracksGeneration } from './strategy.ts';
+import {
+  gracePeriodFor,
+  hasStatus,
+  initialStatus,
+  prepareTemplateGeneration,
+  tracksGeneration,
+} from './strategy.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -139,6 +145,7 @@ export class Registry {
     const badQuantity = quantityDecodeError(r.apiVersion, r.kind, obj);
     if (badQuantity) throw badRequest(badQuantity);
     applyDefaults(r.apiVersion, r.kind, obj, true);
+    prepareTemplateGeneration(r, obj);
     this.validate(r, obj);
     if (this.find(r, meta.namespace, meta.name ?? '')) throw alreadyExists(r, meta.name ?? '');
 
@@ -218,6 +225,12 @@ export class Registry {
     let obj: KubeObject;
     if (options.subresource === 'status') {
       obj = { ...cloneJson(live), status: cloneJson(next.status) };
+      // deploymentStatusStrategy resets only spec and labels: the deployment controller sets its
+      // revision annotation through /status.
+      if (r.kind === 'Deployment' && r.group === 'apps') {
+        obj.metadata = { ...obj.metadata, annotations: cloneJson(next.metadata.annotations) };
+        if (obj.metadata.annotations === undefined) delete obj.metadata.annotations;
+      }
     } else {
       obj = next;
       // Immutable metadata is carried over, whatever the client sent.
@@ -254,6 +267,7 @@ export class Registry {
         }
       }
       applyDefaults(r.apiVersion, r.kind, obj, false);
+      prepareTemplateGeneration(r, obj, live);
     }
     // Binding is the scheduler's write of the otherwise immutable spec.nodeName (assignPod skips update validation).
     if (options.subresource !== 'binding') this.validate(r, obj, live);
@@ -262,7 +276,9 @@ export class Registry {
         !semanticEqual(live.spec, obj.spec) ||
         (live.metadata.deletionTimestamp === undefined) !== (obj.metadata.deletionTimestamp === undefined) ||
         // deploymentStrategy.PrepareForUpdate also counts annotation changes (rollback requests live there).
-        (r.kind === 'Deployment' && !semanticEqual(live.metadata.annotations, obj.metadata.annotations));
+        (r.kind === 'Deployment' &&
+          options.subresource === undefined &&
+          !semanticEqual(live.metadata.annotations, obj.metadata.annotations));
       obj.metadata.generation = (live.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     } else {
       delete obj.metadata.generation;

@@ -6,7 +6,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ResourceType } from '../../kinds/registry.ts';
 import { qosClassOf } from '../../kinds/qos.ts';
-import type { KubeObject } from '../../object.ts';
+import { type KubeObject, semanticEqual } from '../../object.ts';
 
 /** Strategies that set Generation = 1 on create and bump it when spec changes. */
 const TRACKS_GENERATION = new Set([
@@ -67,4 +67,26 @@ export function gracePeriodFor(r: ResourceType, obj: KubeObject, requested: numb
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
   const grace = requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
   return Math.max(0, grace);
+}
+
+/** The apps/v1 face of the internal DaemonSet spec.templateGeneration (apps/v1 conversion). */
+export const DAEMONSET_TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
+
+/**
+ * daemonSetStrategy PrepareForCreate/PrepareForUpdate: templateGeneration starts at 1 (or what
+ * the client sent, if higher), is kept on updates, and goes up by one when the pod template
+ * changes. The DaemonSet controller labels its pods with it (`pod-template-generation`).
+ */
+export function prepareTemplateGeneration(r: ResourceType, obj: KubeObject, live?: KubeObject): void {
+  if (id(r) !== 'apps/v1/DaemonSet') return;
+  const annotations = (obj.metadata.annotations ??= {});
+  if (!live) {
+    const sent = Number.parseInt(annotations[DAEMONSET_TEMPLATE_GENERATION] ?? '', 10);
+    annotations[DAEMONSET_TEMPLATE_GENERATION] = String(Number.isFinite(sent) && sent > 1 ? sent : 1);
+    return;
+  }
+  const old = Number.parseInt(live.metadata.annotations?.[DAEMONSET_TEMPLATE_GENERATION] ?? '', 10) || 0;
+  const template = (o: KubeObject): unknown => (o.spec as { template?: unknown } | undefined)?.template;
+  const changed = !semanticEqual(template(live), template(obj));
+  annotations[DAEMONSET_TEMPLATE_GENERATION] = String(changed ? old + 1 : old);
 }
