@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: figures, printed and written to reports/bench.json, never asserted.
- * `npm run bench -- sim` or `-- harness` runs one group.
+ * `npm run bench -- sim`, `-- sim-scale` or `-- harness` runs one group.
  */
 import { Figures } from './figures.ts';
 import { benchJournal, benchLoad } from './harness.ts';
 import { benchSimApi } from './sim/api.ts';
+import { benchSimScale } from './sim/scale.ts';
 
 const only = process.argv[2];
 const figures = new Figures();
@@ -16,6 +17,10 @@ if (!only || only === 'harness') {
 if (!only || only === 'sim') {
   console.log('sim API server');
   await benchSimApi(figures);
+}
+if (!only || only === 'sim-scale') {
+  console.log('sim at scale (1,000 nodes, 100,000 pods)');
+  await benchSimScale(figures);
 }
 figures.print();
 figures.write('reports/bench.json');

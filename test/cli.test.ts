@@ -1,7 +1,7 @@
 /**
  * The real CLI in a child process: help, list, validate, dry-run, bad input, and exit codes.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,15 +129,40 @@ describe('scars CLI', () => {
     }
   });
 
-  it('the sim provider cannot run workloads yet: exit 3 saying so, never a silent substitute', async () => {
+  it('the sim provider runs a scenario and its control: passed, control failed, report labelled simulated', async () => {
     // Run from a scratch folder so the run's journal does not land in the repository.
     const dir = mkdtempSync(join(tmpdir(), 'scars-sim-'));
     writeFileSync(join(dir, 'scars.config.yaml'), `scenarioDirs: [${join(REPO, 'scenarios')}]\n`);
-    const r = await cli(['run', 'pod-kill', '--reporter', 'json', '--out', dir], { cwd: dir });
-    expect(r.code).toBe(3);
-    expect(r.stdout + r.stderr).toMatch(
-      /provider "sim" cannot run scenarios yet: .*no scheduler, workload controllers or kubelet/,
+    const r = await cli(
+      ['run', 'pod-kill', '--control', '--time-scale', '10', '--reporter', 'json', '--out', dir],
+      {
+        cwd: dir,
+      },
     );
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+      provider: string;
+      simulated: boolean;
+      scenarios: { name: string; verdict: string; control?: { verdict: string } }[];
+    };
+    expect(report.provider).toBe('sim');
+    expect(report.simulated).toBe(true);
+    expect(report.scenarios[0]).toMatchObject({
+      name: 'pod-kill',
+      verdict: 'passed',
+      control: { verdict: 'failed' },
+    });
+  }, 120_000);
+
+  it('--topology names a shipped topology or fails with one line and exit 2 before anything starts', async () => {
+    const r = await cli(['run', 'pod-kill', '--topology', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(
+      /^scars: --topology: no topology file or name "nope"; expected .* or one of: default, large, memory-pressure$/,
+    );
+    const other = await cli(['run', 'pod-kill', '--provider', 'context', '--topology', 'default']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--topology: only applies to --provider sim/);
   });
   it('list --json is machine-readable', async () => {
     const r = await cli(['list', '--json']);

@@ -195,7 +195,7 @@ function openWatch(url: string, onLine: (line: string) => void): Promise<() => v
 
 async function scale(figures: Figures): Promise<void> {
   const baseline = process.memoryUsage().rss;
-  const sim = await startSimCluster({ nodes: 3, tls: false, historySize: 10_000 });
+  const sim = await startSimCluster({ nodes: 3, tls: false, historySize: 10_000, apiOnly: true });
   const pods = resourceAt('v1', 'pods');
   if (!pods) throw new Error('pods not served');
   try {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimCluster } from '../../src/sim/cluster.ts';
 
-const sim = await startSimCluster({ nodes: 3, tls: !process.argv.includes('--http') });
+const sim = await startSimCluster({ nodes: 3, tls: !process.argv.includes('--http'), apiOnly: true });
 const path = join(mkdtempSync(join(tmpdir(), 'scars-bench-sim-')), 'kubeconfig');
 await sim.writeKubeconfig(path);
 process.stdout.write(`${path}\n`);

@@ -21,13 +21,6 @@ export function simProvider(): ClusterProvider {
       } catch (error) {
         throw new ClusterError(`could not start the simulated cluster: ${errorMessage(error)}`);
       }
-      if (!sim.runsWorkloads) {
-        // Honest over convenient: a run would deploy and then wait for pods that can never start.
-        await sim.stop();
-        throw new ClusterError(
-          'provider "sim" cannot run scenarios yet: the simulated cluster serves the Kubernetes API (try `scars sim serve`) but has no scheduler, workload controllers or kubelet until "Simulator, part 2" lands, so pods would never start; use --provider context with a kind or other local cluster, or --dry-run',
-        );
-      }
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromString(JSON.stringify(sim.kubeconfig()));
       return {

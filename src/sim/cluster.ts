@@ -8,12 +8,9 @@ import { startApiServer, type RunningApiServer } from './api/server.ts';
 import { createServingCertificate } from './api/tls.ts';
 import type { SimClock } from './clock.ts';
 import { createSimCore } from './context.ts';
-import type { Controller } from './controllers/controller.ts';
-import { GarbageCollector } from './controllers/garbage-collector.ts';
-import { NamespaceController } from './controllers/namespace.ts';
+import { simComponents, type SimStats } from './components.ts';
 import { resourceAt, type ResourceType } from './kinds/registry.ts';
 import type { PodLogStore } from './kubelet/pod-logs.ts';
-import { PodTermination } from './kubelet/pod-termination.ts';
 import { registerNodes } from './nodes.ts';
 import type { ObjectStore } from './store/object-store.ts';
 import type { Registry } from './api/rest/registry.ts';
@@ -39,6 +36,8 @@ export interface SimClusterOptions {
   bookmarkIntervalMs?: number;
   /** Watch history retained for resumption (events). */
   historySize?: number;
+  /** Only the API server (with namespace lifecycle and garbage collection): no scheduler, controllers or kubelets. */
+  apiOnly?: boolean;
 }
 
 export interface KubeconfigDocument {
@@ -60,8 +59,10 @@ export interface SimCluster {
   registry: Registry;
   logs: PodLogStore;
   nodes: string[];
-  /** Whether pods get scheduled and run (scheduler, workload controllers, kubelet): not yet. */
+  /** Whether pods get scheduled and run (scheduler, workload controllers, kubelets): false with `apiOnly`. */
   runsWorkloads: boolean;
+  /** Counters of the scheduler and kubelets (for benchmarks and reports). */
+  stats(): SimStats;
   kubeconfig(): KubeconfigDocument;
   writeKubeconfig(path: string): Promise<void>;
   /** Cuts every client connection, watches included (clients reconnect, as after an apiserver restart). */
@@ -117,16 +118,12 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       })
     : undefined;
 
-  const controllers: Controller[] = [
-    new NamespaceController(registry),
-    new GarbageCollector(registry),
-    new PodTermination(registry, logs),
-  ];
-  for (const c of controllers) c.start();
-
   const manager = { manager: 'kube-apiserver' };
   registerNodes(ctx);
   const nodes = topology.nodes.map((n) => n.name);
+  const components = simComponents(ctx, { apiOnly: options.apiOnly ?? false });
+  const controllers = components.all;
+  for (const c of controllers) c.start();
 
   let server: RunningApiServer;
   try {
@@ -139,7 +136,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       },
     );
   } catch (error) {
-    for (const c of controllers) c.stop();
+    for (const c of [...controllers].reverse()) c.stop();
     clock.stop();
     throw error;
   }
@@ -190,14 +187,15 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     registry,
     logs,
     nodes,
-    runsWorkloads: false,
+    runsWorkloads: !(options.apiOnly ?? false),
+    stats: () => components.stats(),
     kubeconfig,
     dropConnections: () => server.dropConnections(),
     writeKubeconfig: (path) => writeFile(path, stringify(kubeconfig()), { mode: 0o600 }),
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      for (const c of controllers) c.stop();
+      for (const c of [...controllers].reverse()) c.stop();
       clock.stop();
       await server.close();
     },

@@ -10,7 +10,8 @@ afterEach(async () => {
 });
 
 async function start(options: Parameters<typeof startTestSim>[0] = {}): Promise<SimCluster> {
-  sim = (await startTestSim({ tls: false, bookmarkIntervalMs: 100, ...options })).sim;
+  // The API server alone (no scheduler or kubelets): tests bind pods and report status themselves.
+  sim = (await startTestSim({ tls: false, bookmarkIntervalMs: 100, apiOnly: true, ...options })).sim;
   return sim;
 }
 

@@ -21,7 +21,8 @@ afterEach(async () => {
 });
 
 async function clients(options: Parameters<typeof startTestSim>[0] = {}) {
-  t = await startTestSim(options);
+  // The API server alone (no scheduler or kubelets): tests bind pods and report status themselves.
+  t = await startTestSim({ apiOnly: true, ...options });
   const kc = new KubeConfig();
   kc.loadFromFile(t.kubeconfigPath);
   return {

@@ -31,7 +31,8 @@ const kubeconfigPath = join(dir, 'kubeconfig');
 let serve: CliProcess | undefined;
 let api: ApiKubelet;
 beforeAll(async () => {
-  serve = startCli(['sim', 'serve', '--kubeconfig', kubeconfigPath, '--nodes', '6']);
+  // The API server alone: these tests bind pods and report their status themselves, as a kubelet would.
+  serve = startCli(['sim', 'serve', '--kubeconfig', kubeconfigPath, '--nodes', '6', '--api-only']);
   await serve.waitForOutput(/scars sim: ready at https:/);
   api = apiKubelet(kubeconfigPath);
 });
@@ -497,7 +498,7 @@ for (const { wanted, bin } of binaries) {
 describe('kubectl logs (in-process sim)', () => {
   let t: TestSim;
   beforeAll(async () => {
-    t = await startTestSim({ nodes: 2 });
+    t = await startTestSim({ nodes: 2, apiOnly: true });
   });
   afterAll(async () => {
     await t?.sim.stop();

@@ -16,6 +16,7 @@ interface ServeArgs {
   'time-scale': number;
   http: boolean;
   name: string;
+  'api-only': boolean;
 }
 
 function check(args: ServeArgs): void {
@@ -68,6 +69,11 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
           default: false,
           describe: 'plain HTTP instead of HTTPS with a throwaway CA',
         })
+        .option('api-only', {
+          type: 'boolean',
+          default: false,
+          describe: 'serve the API only: no scheduler, controllers or kubelets (pods stay Pending)',
+        })
         .option('name', {
           type: 'string',
           default: 'scars',
@@ -95,6 +101,7 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
           port: args.port,
           timeScale: args['time-scale'],
           tls: !args.http,
+          apiOnly: args['api-only'],
         });
       } catch (error) {
         throw new ClusterError(`could not start the simulated cluster: ${errorMessage(error)}`);
@@ -108,7 +115,7 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
         throw new UsageError(`--kubeconfig: cannot write ${path}: ${errorMessage(error)}`);
       }
       io.stdout.write(
-        `scars sim: ready at ${sim.url} · ${sim.nodes.length} node${sim.nodes.length === 1 ? '' : 's'}${topology ? ` (${topology.source})` : ''} · time ×${args['time-scale']} · KUBECONFIG=${path} (context ${SIM_CONTEXT})\n`,
+        `scars sim: ready at ${sim.url} · ${sim.nodes.length} node${sim.nodes.length === 1 ? '' : 's'}${topology ? ` (${topology.source})` : ''} · time ×${args['time-scale']}${args['api-only'] ? ' · API only' : ''} · KUBECONFIG=${path} (context ${SIM_CONTEXT})\n`,
       );
       const signal = await new Promise<NodeJS.Signals>((done) => {
         process.once('SIGINT', () => done('SIGINT'));

@@ -1,9 +1,9 @@
 /**
- * The kubelet's half of graceful pod deletion: once a pod bound to a node has a
- * deletionTimestamp, the kubelet stops its containers and confirms with a DELETE of grace
- * period 0, which removes the object. Until the container model lands, containers are taken to
- * exit as soon as they get SIGTERM, so confirmation follows at once rather than at the
- * deadline (listed in docs/sim-fidelity.md); log follows end when the pod goes.
+ * For an API-only sim (`scars sim serve --api-only`, where no kubelets run): the kubelet's half of
+ * graceful pod deletion, reduced to its outcome — once a pod bound to a node has a
+ * deletionTimestamp, it is confirmed with a DELETE of grace period 0 at once, as if its
+ * containers exited on SIGTERM; log follows end when the pod goes. With kubelets running, they
+ * do this themselves (src/sim/kubelet/pod-worker.ts).
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Registry } from '../api/rest/registry.ts';

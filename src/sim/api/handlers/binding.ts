@@ -1,12 +1,14 @@
 /**
  * Binding a pod to a node (POST pods/{name}/binding or bindings): what the scheduler does.
- * Sets spec.nodeName once, with the PodScheduled condition (pkg/registry/core/pod/storage assignPod).
+ * Sets spec.nodeName once, with the PodScheduled condition (pkg/registry/core/pod/storage assignPod);
+ * the write itself is `bindPod`, shared with the sim's scheduler.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { resourceAt } from '../../kinds/registry.ts';
-import { isObject, type KubeObject, type Writable } from '../../object.ts';
+import { isObject, type KubeObject } from '../../object.ts';
 import { readObjectBody, sendJson } from '../http.ts';
-import { badRequest, conflict, successStatus } from '../rest/status.ts';
+import { bindPod } from '../rest/binding.ts';
+import { badRequest, successStatus } from '../rest/status.ts';
 import type { ResourceCall } from './context.ts';
 
 const PODS = resourceAt('v1', 'pods');
@@ -29,27 +31,6 @@ export async function bind(call: ResourceCall): Promise<void> {
     );
   }
   const pod = registry.get(PODS, call.info.namespace, name) as Pod & KubeObject;
-  if (pod.metadata.deletionTimestamp) {
-    throw conflict(PODS, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-  }
-  if (pod.spec?.nodeName) {
-    throw conflict(PODS, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-  }
-  if (!call.dryRun) {
-    const next = structuredClone(pod) as Writable<Pod> & KubeObject;
-    (next.spec ??= { containers: [] }).nodeName = node;
-    const status = (next.status ??= {});
-    status.conditions = [
-      ...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'),
-      {
-        type: 'PodScheduled',
-        status: 'True',
-        lastProbeTime: null as unknown as string,
-        lastTransitionTime: registry.clock.timestamp(),
-      },
-    ];
-    // Binding writes spec and status together, which neither PUT nor /status may do.
-    registry.replace(PODS, pod, next, { subresource: 'binding' });
-  }
+  bindPod(registry, pod, node, { dryRun: call.dryRun });
   sendJson(call.res, 201, successStatus(201));
 }

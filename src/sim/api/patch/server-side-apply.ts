@@ -934,6 +934,58 @@ export function recordUpdate(
   after: KubeObject,
   options: { manager: string; now: string; subresource?: string },
 ): KubeObject {
+  const sent = after.metadata?.managedFields;
+  // A create that sends no managedFields: the writer owns every field, so the entry depends on
+  // the object's shape only, and objects made from one template (a ReplicaSet's pods, the
+  // kubelet's events) share it. Computing it once per shape saves most of a create's cost.
+  const shape =
+    before === undefined && (sent === undefined || sent === null)
+      ? `${String(after.apiVersion)}|${String(after.kind)}|${options.subresource ?? ''}|${options.manager}|${shapeKey(withoutManagedFields(after))}`
+      : undefined;
+  const cached = shape === undefined ? undefined : createdEntries.get(shape);
+  if (cached !== undefined) {
+    const entries = (JSON.parse(cached) as ManagedFieldsEntry[]).map((e) => ({ ...e, time: options.now }));
+    return withManagedFields(withoutManagedFields(after), entries);
+  }
+  const out = recordUpdateSlow(before, after, options);
+  if (shape !== undefined) {
+    createdEntries.set(shape, JSON.stringify(out.metadata?.managedFields ?? []));
+    if (createdEntries.size > CREATED_SHAPES) {
+      const oldest = createdEntries.keys().next().value;
+      if (oldest !== undefined) createdEntries.delete(oldest);
+    }
+  }
+  return out;
+}
+
+const CREATED_SHAPES = 4096;
+/** shape key → the managedFields entries (JSON) a create of that shape records. */
+const createdEntries = new Map<string, string>();
+
+/**
+ * What a field set is made of: map keys, null and empty-object members, and — since list items
+ * are keyed by their values — whole lists. Leaf values do not matter, so it is cheaper than the
+ * field set it stands for.
+ */
+function shapeKey(value: unknown): string {
+  if (value === null) return 'n';
+  if (Array.isArray(value)) return `A${JSON.stringify(value)}`;
+  if (typeof value === 'object') {
+    let out = '{';
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v === undefined) continue;
+      out += `${JSON.stringify(k)}:${shapeKey(v)},`;
+    }
+    return `${out}}`;
+  }
+  return typeof value === 'string' ? 's' : typeof value === 'number' ? 'd' : 'b';
+}
+
+function recordUpdateSlow(
+  before: KubeObject | undefined,
+  after: KubeObject,
+  options: { manager: string; now: string; subresource?: string },
+): KubeObject {
   const ctx = contextFor(after.apiVersion, after.kind, options.subresource, options.now);
   const sent = after.metadata?.managedFields;
   let managed: Managed;
