@@ -15,6 +15,7 @@ import type {
   Taint,
   Toleration,
 } from 'kubernetes-types/core/v1.js';
+import { toleratesTaint } from '../kinds/tolerations.ts';
 
 /** The tolerations AddOrUpdateDaemonPodTolerations adds, in its order. */
 export function daemonTolerations(hostNetwork: boolean): Toleration[] {
@@ -55,20 +56,7 @@ export function withDaemonTolerations(spec: PodSpec): Toleration[] {
   return tolerations;
 }
 
-/** Toleration.ToleratesTaint. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
+export { toleratesTaint };
 
 /** v1helper.FindMatchingUntoleratedTaint over the taints `filter` selects. */
 export function untoleratedTaint(

@@ -20,26 +20,14 @@ import { type Controller, ignoreGone, subscribe } from './controller.ts';
 import type { EventSource } from './events.ts';
 import { updatePodCondition } from './pod-condition.ts';
 import { keyOf, splitKey, WorkQueue } from './work-queue.ts';
+import { toleratesTaint } from '../kinds/tolerations.ts';
 
 const SOURCE: EventSource = { component: 'taint-eviction-controller' };
 const MANAGER = 'kube-controller-manager';
 /** Attempts at condition + delete before a firing is given up (the pod is gone, usually). */
 const RETRIES = 5;
 
-/** v1.Toleration.ToleratesTaint. */
-export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
+export { toleratesTaint };
 
 /** v1helper.GetMatchingTolerations: whether every taint is tolerated, and by which tolerations. */
 export function matchingTolerations(

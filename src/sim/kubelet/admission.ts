@@ -8,10 +8,11 @@
  *    that order, the first shortfall reported as `OutOf<resource>`.
  * A refused pod is failed by the kubelet (phase Failed, reason, "Pod was rejected: …").
  */
-import type { Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { podRequests, type ResourceAmounts, type SimPod } from '../kinds/pod.ts';
 import { qosClassOf } from '../kinds/qos.ts';
 import { goList } from './format.ts';
+import { tolerationsTolerate } from '../kinds/tolerations.ts';
 
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
 
@@ -39,17 +40,6 @@ export function isCriticalPod(pod: Pod): boolean {
   return podPriority(pod) >= SYSTEM_CRITICAL_PRIORITY;
 }
 
-/** v1helper.TolerationsTolerateTaint. */
-export function toleratesTaint(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (t.key && t.key !== taint.key) return false;
-    if (!t.key && t.operator !== 'Exists') return false;
-    if (t.operator === 'Exists') return true;
-    return (t.value ?? '') === (taint.value ?? '');
-  });
-}
-
 /** The eviction manager's admit handler; `conditions` are the node conditions it currently reports. */
 export function admitUnderPressure(pod: SimPod, conditions: readonly string[]): AdmitResult {
   if (conditions.length === 0 || isCriticalPod(pod)) return { admit: true };
@@ -57,7 +47,7 @@ export function admitUnderPressure(pod: SimPod, conditions: readonly string[]): 
     const qos = pod.status?.qosClass ?? qosClassOf(pod);
     if (qos !== 'BestEffort') return { admit: true };
     if (
-      toleratesTaint(pod.spec?.tolerations, {
+      tolerationsTolerate(pod.spec?.tolerations, {
         key: 'node.kubernetes.io/memory-pressure',
         effect: 'NoSchedule',
       })

@@ -12,6 +12,7 @@ import type {
   Taint,
   Toleration,
 } from 'kubernetes-types/core/v1.js';
+import { toleratesTaint } from '../kinds/tolerations.ts';
 
 type NodeTest = (node: Node) => boolean;
 
@@ -155,20 +156,7 @@ export function requiredNodeNames(pod: Pod): Set<string> | undefined {
   return names;
 }
 
-/** Toleration.ToleratesTaint. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
+export { toleratesTaint };
 
 export const toleratesAny = (tolerations: readonly Toleration[], taint: Taint): boolean =>
   tolerations.some((t) => toleratesTaint(t, taint));

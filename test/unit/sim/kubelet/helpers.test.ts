@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { SimPod } from '../../../../src/sim/kinds/pod.ts';
-import { admitResources, admitUnderPressure, toleratesTaint } from '../../../../src/sim/kubelet/admission.ts';
+import { tolerationsTolerate as toleratesTaint } from '../../../../src/sim/kinds/tolerations.ts';
+import { admitResources, admitUnderPressure } from '../../../../src/sim/kubelet/admission.ts';
 import { behaviourFor } from '../../../../src/sim/kubelet/annotations.ts';
 import { rankMemoryPressure } from '../../../../src/sim/kubelet/eviction-manager.ts';
 import { ContainerBackoff } from '../../../../src/sim/kubelet/backoff.ts';
