@@ -16,7 +16,7 @@ import { CONTROLLER_REVISIONS, DAEMONSETS, NODES, PODS } from '../kinds/resource
 import { type KubeObject, semanticEqual } from '../object.ts';
 import { labelSelectorFromSpec } from '../store/selectors.ts';
 import { ApiError } from '../api/rest/status.ts';
-import { ControlledIndex } from './controlled-index.ts';
+import { ControllerIndex } from './controller-index.ts';
 import { type Controller, ignoreGone, subscribe } from './controller.ts';
 import {
   deleteRevision,
@@ -122,8 +122,8 @@ interface NodeWork {
 export class DaemonSetController implements Controller {
   readonly name = 'daemonset-controller';
   private readonly queue: WorkQueue;
-  private readonly pods: ControlledIndex;
-  private readonly revisions: ControlledIndex;
+  private readonly pods: ControllerIndex;
+  private readonly revisions: ControllerIndex;
   private readonly nodeNames = new Set<string>();
   /** `<ds uid>/<node>` → failed-pod backoff, as failedPodsBackoff. */
   private readonly backoff = new Map<string, { delayMs: number; lastUpdate: number }>();
@@ -131,14 +131,14 @@ export class DaemonSetController implements Controller {
 
   constructor(private readonly ctx: SimContext) {
     this.queue = new WorkQueue('daemonset', ctx.clock, (key) => this.sync(key));
-    this.pods = new ControlledIndex(ctx.registry, PODS, 'DaemonSet');
-    this.revisions = new ControlledIndex(ctx.registry, CONTROLLER_REVISIONS, 'DaemonSet');
+    this.pods = ControllerIndex.of(ctx.registry, PODS);
+    this.revisions = ControllerIndex.of(ctx.registry, CONTROLLER_REVISIONS);
   }
 
   start(): void {
     const { registry } = this.ctx;
-    this.pods.load();
-    this.revisions.load();
+    this.pods.acquire();
+    this.revisions.acquire();
     for (const node of registry.list(NODES, {}).items) this.nodeNames.add(node.metadata.name ?? '');
     this.stops.push(
       subscribe(registry, DAEMONSETS, (type, event) => {
@@ -146,13 +146,11 @@ export class DaemonSetController implements Controller {
         this.queue.add(keyOf(event.object.metadata.namespace, event.object.metadata.name ?? ''));
       }),
       subscribe(registry, PODS, (type, event) => {
-        this.pods.observe(type, event);
         this.enqueueOwner(event.object);
         if (event.previous && controllerRefOf(event.previous)?.uid !== controllerRefOf(event.object)?.uid)
           this.enqueueOwner(event.previous);
       }),
       subscribe(registry, CONTROLLER_REVISIONS, (type, event) => {
-        this.revisions.observe(type, event);
         this.enqueueOwner(event.object);
       }),
       subscribe(registry, NODES, (type, event) =>
@@ -167,6 +165,8 @@ export class DaemonSetController implements Controller {
     for (const stop of this.stops) stop();
     this.stops = [];
     this.queue.stop();
+    this.pods.release();
+    this.revisions.release();
   }
 
   private enqueueOwner(obj: KubeObject): void {

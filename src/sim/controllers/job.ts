@@ -21,7 +21,7 @@ import type { SimContext } from '../context.ts';
 import { controllerRefOf, isPodActive, isPodReady, podCondition, type SimPod } from '../kinds/pod.ts';
 import { JOBS, PODS } from '../kinds/resources.ts';
 import type { KubeObject } from '../object.ts';
-import { ControlledIndex } from './controlled-index.ts';
+import { ControllerIndex } from './controller-index.ts';
 import { type Controller, subscribe } from './controller.ts';
 import type { EventSource } from './events.ts';
 import {
@@ -228,7 +228,7 @@ export class JobController implements Controller {
   private readonly queue: WorkQueue;
   /** Pods whose tracking finalizer is left over from a Job that is gone or finished. */
   private readonly orphans: WorkQueue;
-  private readonly pods: ControlledIndex;
+  private readonly pods: ControllerIndex;
   /** podBackoffStore: failures since the last success, per Job key. */
   private readonly backoff = new Map<string, BackoffRecord>();
   private stops: (() => void)[] = [];
@@ -236,18 +236,17 @@ export class JobController implements Controller {
   constructor(private readonly ctx: SimContext) {
     this.queue = new WorkQueue('job', ctx.clock, (key) => this.sync(key));
     this.orphans = new WorkQueue('job-orphan-pod', ctx.clock, (key) => this.syncOrphan(key));
-    this.pods = new ControlledIndex(ctx.registry, PODS, 'Job');
+    this.pods = ControllerIndex.of(ctx.registry, PODS);
   }
 
   start(): void {
     const { registry } = this.ctx;
-    this.pods.load();
+    this.pods.acquire();
     this.stops.push(
       subscribe(registry, JOBS, (type, event) =>
         this.onJob(type, event.object as SimJob, event.previous as SimJob),
       ),
       subscribe(registry, PODS, (type, event) => {
-        this.pods.observe(type, event);
         this.onPod(type, event.object as SimPod, event.previous as SimPod | undefined);
       }),
     );
@@ -260,6 +259,7 @@ export class JobController implements Controller {
     for (const stop of this.stops) stop();
     this.stops = [];
     this.queue.stop();
+    this.pods.release();
     this.orphans.stop();
   }
 

@@ -27,7 +27,7 @@ import { type KubeObject, semanticEqual, type Writable } from '../object.ts';
 import { labelSelectorFromSpec, type LabelSelector } from '../store/selectors.ts';
 import { type Controller, ignoreGone, subscribe } from './controller.ts';
 import type { EventSource } from './events.ts';
-import { OwnerIndex } from './owner-index.ts';
+import { ControllerIndex } from './controller-index.ts';
 import { podsToDelete } from './pod-deletion-rank.ts';
 import { podFromTemplate } from './pod-template.ts';
 import { keyOf, splitKey, WorkQueue } from './work-queue.ts';
@@ -84,8 +84,8 @@ const isNamespaceTerminating = (error: unknown): boolean =>
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset';
   private readonly queue: WorkQueue;
-  private readonly pods = new OwnerIndex();
-  private readonly replicaSets = new OwnerIndex();
+  private readonly pods: ControllerIndex;
+  private readonly replicaSets: ControllerIndex;
   private readonly rsByNamespace = new Map<string, Set<string>>();
   private readonly failures = new Map<string, number>();
   private readonly budget = new TurnBudget(CREATES_PER_TURN);
@@ -93,20 +93,22 @@ export class ReplicaSetController implements Controller {
 
   constructor(private readonly ctx: SimContext) {
     this.queue = new WorkQueue('replicaset', ctx.clock, (key) => this.sync(key));
+    this.pods = ControllerIndex.of(ctx.registry, PODS);
+    this.replicaSets = ControllerIndex.of(ctx.registry, REPLICASETS);
   }
 
   start(): void {
     const { registry } = this.ctx;
     // The informers' initial list.
+    this.pods.acquire();
+    this.replicaSets.acquire();
     for (const rs of registry.list(REPLICASETS, {}).items) this.trackReplicaSet('ADDED', rs);
-    for (const pod of registry.list(PODS, {}).items) this.pods.upsert(pod);
     this.stops.push(
       subscribe(registry, REPLICASETS, (type, event) => {
         this.trackReplicaSet(type, event.object);
         this.queue.add(keyOf(event.object.metadata.namespace, event.object.metadata.name ?? ''));
       }),
       subscribe(registry, PODS, (type, event) => {
-        this.pods.apply(type, event.object);
         this.onPod(type, event.object as SimPod, event.previous as SimPod | undefined);
       }),
     );
@@ -116,6 +118,8 @@ export class ReplicaSetController implements Controller {
     for (const stop of this.stops) stop();
     this.stops = [];
     this.queue.stop();
+    this.pods.release();
+    this.replicaSets.release();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -126,13 +130,13 @@ export class ReplicaSetController implements Controller {
     const key = keyOf(namespace, rs.metadata.name ?? '');
     let keys = this.rsByNamespace.get(namespace);
     if (type === 'DELETED') {
-      this.replicaSets.remove(rs);
+      this.replicaSets.forget(rs);
       keys?.delete(key);
       if (keys?.size === 0) this.rsByNamespace.delete(namespace);
       this.failures.delete(key);
       return;
     }
-    this.replicaSets.upsert(rs);
+    this.replicaSets.track(rs);
     if (!keys) this.rsByNamespace.set(namespace, (keys = new Set()));
     keys.add(key);
   }
@@ -231,7 +235,7 @@ export class ReplicaSetController implements Controller {
     const deleting = Boolean(rs.metadata.deletionTimestamp);
     const claimed: SimPod[] = [];
     const release: SimPod[] = [];
-    for (const key of this.pods.owned(uid)) {
+    for (const key of this.pods.ownedKeys(uid)) {
       const pod = registry.find(PODS, namespace, splitKey(key).name) as SimPod | undefined;
       if (!pod || controllerRefOf(pod)?.uid !== uid || !isPodActive(pod)) continue;
       if (selector.matches(pod.metadata.labels)) claimed.push(pod);
@@ -258,7 +262,7 @@ export class ReplicaSetController implements Controller {
     next.metadata.ownerReferences = [...(pod.metadata.ownerReferences ?? []), controllerRefTo(rs)];
     try {
       const adopted = this.ctx.registry.replace(PODS, pod, next, MANAGER) as SimPod;
-      this.pods.upsert(adopted);
+      this.pods.track(adopted);
       return adopted;
     } catch (error) {
       if (error instanceof ApiError && (error.code === 404 || error.code === 409 || error.code === 422))
@@ -271,7 +275,7 @@ export class ReplicaSetController implements Controller {
     const next = structuredClone(pod);
     next.metadata.ownerReferences = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
     if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-    ignoreGone(() => this.pods.upsert(this.ctx.registry.replace(PODS, pod, next, MANAGER)));
+    ignoreGone(() => this.pods.track(this.ctx.registry.replace(PODS, pod, next, MANAGER)));
   }
 
   private manageReplicas(rs: SimReplicaSet, active: SimPod[]): ManageResult {
@@ -308,7 +312,7 @@ export class ReplicaSetController implements Controller {
   private createPod(rs: SimReplicaSet): void {
     const body = podFromTemplate(rs.spec?.template, rs);
     const pod = this.ctx.registry.create(PODS, rs.metadata.namespace, body, MANAGER);
-    this.pods.upsert(pod);
+    this.pods.track(pod);
     this.ctx.events.record(
       SOURCE,
       rs,
@@ -347,11 +351,11 @@ export class ReplicaSetController implements Controller {
     const namespace = rs.metadata.namespace ?? '';
     const out: SimPod[] = [];
     const seen = new Set<string>();
-    for (const key of this.replicaSets.owned(owner.uid)) {
+    for (const key of this.replicaSets.ownedKeys(owner.uid)) {
       const sibling = registry.find(REPLICASETS, namespace, splitKey(key).name) as SimReplicaSet | undefined;
       const selector = sibling && selectorOf(sibling);
       if (!sibling || !selector) continue;
-      for (const podKey of this.pods.owned(sibling.metadata.uid ?? '')) {
+      for (const podKey of this.pods.ownedKeys(sibling.metadata.uid ?? '')) {
         if (seen.has(podKey)) continue;
         const pod = registry.find(PODS, namespace, splitKey(podKey).name) as SimPod | undefined;
         if (pod && selector.matches(pod.metadata.labels)) {

@@ -18,7 +18,7 @@ import { controllerRefOf, controllerRefTo, isPodAvailable, isPodReady, type SimP
 import { CONTROLLER_REVISIONS, PODS, STATEFULSETS } from '../kinds/resources.ts';
 import { type KubeObject, semanticEqual } from '../object.ts';
 import { labelSelectorFromSpec } from '../store/selectors.ts';
-import { ControlledIndex } from './controlled-index.ts';
+import { ControllerIndex } from './controller-index.ts';
 import { type Controller, ignoreGone, subscribe } from './controller.ts';
 import {
   createRevision,
@@ -81,32 +81,30 @@ interface Revisions {
 export class StatefulSetController implements Controller {
   readonly name = 'statefulset-controller';
   private readonly queue: WorkQueue;
-  private readonly pods: ControlledIndex;
-  private readonly revisions: ControlledIndex;
+  private readonly pods: ControllerIndex;
+  private readonly revisions: ControllerIndex;
   private stops: (() => void)[] = [];
 
   constructor(private readonly ctx: SimContext) {
     this.queue = new WorkQueue('statefulset', ctx.clock, (key) => this.sync(key));
-    this.pods = new ControlledIndex(ctx.registry, PODS, 'StatefulSet');
-    this.revisions = new ControlledIndex(ctx.registry, CONTROLLER_REVISIONS, 'StatefulSet');
+    this.pods = ControllerIndex.of(ctx.registry, PODS);
+    this.revisions = ControllerIndex.of(ctx.registry, CONTROLLER_REVISIONS);
   }
 
   start(): void {
     const { registry } = this.ctx;
-    this.pods.load();
-    this.revisions.load();
+    this.pods.acquire();
+    this.revisions.acquire();
     this.stops.push(
       subscribe(registry, STATEFULSETS, (_type, event) =>
         this.queue.add(keyOf(event.object.metadata.namespace, event.object.metadata.name ?? '')),
       ),
       subscribe(registry, PODS, (type, event) => {
-        this.pods.observe(type, event);
         this.enqueueOwner(event.object);
         if (event.previous && controllerRefOf(event.previous)?.uid !== controllerRefOf(event.object)?.uid)
           this.enqueueOwner(event.previous);
       }),
       subscribe(registry, CONTROLLER_REVISIONS, (type, event) => {
-        this.revisions.observe(type, event);
         this.enqueueOwner(event.object);
       }),
     );
@@ -118,6 +116,8 @@ export class StatefulSetController implements Controller {
     for (const stop of this.stops) stop();
     this.stops = [];
     this.queue.stop();
+    this.pods.release();
+    this.revisions.release();
   }
 
   private enqueueOwner(obj: KubeObject): void {

@@ -17,7 +17,7 @@ import { DEPLOYMENTS, PODS, REPLICASETS } from '../../kinds/resources.ts';
 import { type KubeObject, semanticEqual } from '../../object.ts';
 import { labelSelectorFromSpec, type LabelSelector } from '../../store/selectors.ts';
 import { type Controller, ignoreGone, subscribe } from '../controller.ts';
-import { OwnerIndex } from '../owner-index.ts';
+import { ControllerIndex } from '../controller-index.ts';
 import { keyOf, splitKey, WorkQueue } from '../work-queue.ts';
 import { isNamespaceTerminating, getAllReplicaSetsAndSyncRevision } from './new-replica-set.ts';
 import { cleanupDeployment } from './history.ts';
@@ -43,32 +43,32 @@ function selectorOf(d: Deployment | undefined): LabelSelector | undefined {
 export class DeploymentController implements Controller, DeploymentHost {
   readonly name = 'deployment';
   private readonly queue: WorkQueue;
-  private readonly replicaSets = new OwnerIndex();
-  private readonly pods = new OwnerIndex();
+  private readonly replicaSets: ControllerIndex;
+  private readonly pods: ControllerIndex;
   private readonly deploymentsByNamespace = new Map<string, Set<string>>();
   private readonly failures = new Map<string, number>();
   private stops: (() => void)[] = [];
 
   constructor(readonly ctx: SimContext) {
     this.queue = new WorkQueue('deployment', ctx.clock, (key) => this.syncKey(key));
+    this.replicaSets = ControllerIndex.of(ctx.registry, REPLICASETS);
+    this.pods = ControllerIndex.of(ctx.registry, PODS);
   }
 
   start(): void {
     const { registry } = this.ctx;
     for (const d of registry.list(DEPLOYMENTS, {}).items) this.trackDeployment('ADDED', d);
-    for (const rs of registry.list(REPLICASETS, {}).items) this.replicaSets.upsert(rs);
-    for (const pod of registry.list(PODS, {}).items) this.pods.upsert(pod);
+    this.replicaSets.acquire();
+    this.pods.acquire();
     this.stops.push(
       subscribe(registry, DEPLOYMENTS, (type, event) => {
         this.trackDeployment(type, event.object);
         this.queue.add(keyOf(event.object.metadata.namespace, event.object.metadata.name ?? ''));
       }),
       subscribe(registry, REPLICASETS, (type, event) => {
-        this.replicaSets.apply(type, event.object);
         this.onReplicaSet(type, event.object as SimReplicaSet, event.previous as SimReplicaSet | undefined);
       }),
       subscribe(registry, PODS, (type, event) => {
-        this.pods.apply(type, event.object);
         if (type === 'DELETED') this.onPodDeleted(event.object as SimPod);
       }),
     );
@@ -78,6 +78,8 @@ export class DeploymentController implements Controller, DeploymentHost {
     for (const stop of this.stops) stop();
     this.stops = [];
     this.queue.stop();
+    this.replicaSets.release();
+    this.pods.release();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -88,7 +90,7 @@ export class DeploymentController implements Controller, DeploymentHost {
   }
 
   replicaSetWritten(rs: SimReplicaSet): void {
-    this.replicaSets.upsert(rs);
+    this.replicaSets.track(rs);
   }
 
   podsByReplicaSet(d: SimDeployment, rsList: SimReplicaSet[]): Map<string, SimPod[]> {
@@ -97,7 +99,7 @@ export class DeploymentController implements Controller, DeploymentHost {
     for (const rs of rsList) {
       const uid = rs.metadata.uid ?? '';
       const pods: SimPod[] = [];
-      for (const key of this.pods.owned(uid)) {
+      for (const key of this.pods.ownedKeys(uid)) {
         const { namespace, name } = splitKey(key);
         const pod = this.ctx.registry.find(PODS, namespace, name) as SimPod | undefined;
         if (pod && controllerRefOf(pod)?.uid === uid && selector?.matches(pod.metadata.labels))
@@ -178,7 +180,7 @@ export class DeploymentController implements Controller, DeploymentHost {
 
   private ownedReplicaSets(d: SimDeployment): SimReplicaSet[] {
     const out: SimReplicaSet[] = [];
-    for (const key of this.replicaSets.owned(d.metadata.uid ?? '')) {
+    for (const key of this.replicaSets.ownedKeys(d.metadata.uid ?? '')) {
       const { namespace, name } = splitKey(key);
       const rs = this.ctx.registry.find(REPLICASETS, namespace, name) as SimReplicaSet | undefined;
       if (rs && controllerRefOf(rs)?.uid === d.metadata.uid) out.push(rs);
@@ -277,7 +279,7 @@ export class DeploymentController implements Controller, DeploymentHost {
       next.metadata.ownerReferences = [...(rs.metadata.ownerReferences ?? []), controllerRefTo(d)];
       ignoreGone(() => {
         const adopted = registry.replace(REPLICASETS, rs, next, MANAGER) as SimReplicaSet;
-        this.replicaSets.upsert(adopted);
+        this.replicaSets.track(adopted);
         claimed.push(adopted);
       });
     }
@@ -288,6 +290,6 @@ export class DeploymentController implements Controller, DeploymentHost {
     const next = structuredClone(rs);
     next.metadata.ownerReferences = (rs.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
     if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-    ignoreGone(() => this.replicaSets.upsert(this.ctx.registry.replace(REPLICASETS, rs, next, MANAGER)));
+    ignoreGone(() => this.replicaSets.track(this.ctx.registry.replace(REPLICASETS, rs, next, MANAGER)));
   }
 }
