@@ -30,7 +30,7 @@ import {
   rfc3339Nano,
   serviceSelector,
   ServiceSelectorIndex,
-  servicesForPodEvent,
+  watchServicesAndPods,
   shouldPodBeInEndpoints,
   shouldSetHostname,
   type SimService,
@@ -129,25 +129,8 @@ export class EndpointSliceController implements Controller {
 
   start(): void {
     const { registry } = this.ctx;
-    for (const svc of registry.list(SERVICES, {}).items) {
-      this.services.apply('ADDED', svc as SimService);
-      this.queue.add(keyOf(svc.metadata.namespace, svc.metadata.name ?? ''));
-    }
     this.stops.push(
-      subscribe(registry, SERVICES, (type, event) => {
-        const svc = event.object as SimService;
-        this.services.apply(type, svc);
-        this.queue.add(keyOf(svc.metadata.namespace, svc.metadata.name ?? ''));
-      }),
-      subscribe(registry, PODS, (type, event) => {
-        const keys = servicesForPodEvent(
-          this.services,
-          type,
-          event.object as SimPod,
-          event.previous as SimPod | undefined,
-        );
-        for (const key of keys) this.queue.add(key);
-      }),
+      ...watchServicesAndPods(registry, this.services, this.queue),
       subscribe(registry, ENDPOINT_SLICES, (type, event) =>
         this.onSliceEvent(type, event.object as SimSlice),
       ),

@@ -22,6 +22,7 @@ import type {
   Service,
   ServicePort,
 } from 'kubernetes-types/core/v1.js';
+import type { Registry } from '../api/rest/registry.ts';
 import { ApiError } from '../api/rest/status.ts';
 import type { SimContext } from '../context.ts';
 import { isPodReady, isPodTerminal, type SimPod } from '../kinds/pod.ts';
@@ -189,6 +190,33 @@ export function findPort(pod: Pod, svcPort: ServicePort): number | undefined {
     search(pod.spec?.containers ?? []) ??
     search((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'))
   );
+}
+
+/**
+ * What both endpoints controllers watch: every Service (into `services`, each queued for sync)
+ * and every pod event, queued for the Services it concerns. Returns the unsubscribers.
+ */
+export function watchServicesAndPods(
+  registry: Registry,
+  services: ServiceSelectorIndex,
+  queue: WorkQueue,
+): (() => void)[] {
+  for (const svc of registry.list(SERVICES, {}).items) {
+    services.apply('ADDED', svc as SimService);
+    queue.add(keyOf(svc.metadata.namespace, svc.metadata.name ?? ''));
+  }
+  return [
+    subscribe(registry, SERVICES, (type, event) => {
+      const svc = event.object as SimService;
+      services.apply(type, svc);
+      queue.add(keyOf(svc.metadata.namespace, svc.metadata.name ?? ''));
+    }),
+    subscribe(registry, PODS, (type, event) => {
+      const pod = event.object as SimPod;
+      for (const key of servicesForPodEvent(services, type, pod, event.previous as SimPod | undefined))
+        queue.add(key);
+    }),
+  ];
 }
 
 /**
@@ -388,30 +416,13 @@ export class EndpointsController implements Controller {
 
   start(): void {
     const { registry } = this.ctx;
-    for (const svc of registry.list(SERVICES, {}).items) {
-      this.services.apply('ADDED', svc as SimService);
-      this.queue.add(keyOf(svc.metadata.namespace, svc.metadata.name ?? ''));
-    }
+    this.stops.push(...watchServicesAndPods(registry, this.services, this.queue));
     // checkLeftoverEndpoints: Endpoints whose Service is gone are deleted by the first sync.
     for (const ep of registry.list(ENDPOINTS, {}).items) {
       if (ep.metadata.annotations?.[LEADER_ANNOTATION] !== undefined) continue;
       this.queue.add(keyOf(ep.metadata.namespace, ep.metadata.name ?? ''));
     }
     this.stops.push(
-      subscribe(registry, SERVICES, (type, event) => {
-        const svc = event.object as SimService;
-        this.services.apply(type, svc);
-        this.queue.add(keyOf(svc.metadata.namespace, svc.metadata.name ?? ''));
-      }),
-      subscribe(registry, PODS, (type, event) => {
-        const keys = servicesForPodEvent(
-          this.services,
-          type,
-          event.object as SimPod,
-          event.previous as SimPod | undefined,
-        );
-        for (const key of keys) this.queue.add(key);
-      }),
       subscribe(registry, ENDPOINTS, (type, event) => {
         if (type !== 'DELETED') return;
         this.queue.add(keyOf(event.object.metadata.namespace, event.object.metadata.name ?? ''));

@@ -31,6 +31,7 @@ import {
   gracePeriodFor,
   hasStatus,
   initialStatus,
+  prepareStatusUpdate,
   prepareTemplateGeneration,
   tracksGeneration,
 } from './strategy.ts';
@@ -224,13 +225,7 @@ export class Registry {
     const name = live.metadata.name ?? '';
     let obj: KubeObject;
     if (options.subresource === 'status') {
-      obj = { ...cloneJson(live), status: cloneJson(next.status) };
-      // deploymentStatusStrategy resets only spec and labels: the deployment controller sets its
-      // revision annotation through /status.
-      if (r.kind === 'Deployment' && r.group === 'apps') {
-        obj.metadata = { ...obj.metadata, annotations: cloneJson(next.metadata.annotations) };
-        if (obj.metadata.annotations === undefined) delete obj.metadata.annotations;
-      }
+      obj = prepareStatusUpdate(r, live, next);
     } else {
       obj = next;
       // Immutable metadata is carried over, whatever the client sent.

@@ -6,7 +6,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ResourceType } from '../../kinds/registry.ts';
 import { qosClassOf } from '../../kinds/qos.ts';
-import { type KubeObject, semanticEqual } from '../../object.ts';
+import { cloneJson, type KubeObject, semanticEqual } from '../../object.ts';
 
 /** Strategies that set Generation = 1 on create and bump it when spec changes. */
 const TRACKS_GENERATION = new Set([
@@ -89,4 +89,18 @@ export function prepareTemplateGeneration(r: ResourceType, obj: KubeObject, live
   const template = (o: KubeObject): unknown => (o.spec as { template?: unknown } | undefined)?.template;
   const changed = !semanticEqual(template(live), template(obj));
   annotations[DAEMONSET_TEMPLATE_GENERATION] = String(changed ? old + 1 : old);
+}
+
+/**
+ * The status strategies' PrepareForUpdate: a /status write changes status only. Exception:
+ * deploymentStatusStrategy resets only spec and labels, so the deployment controller can set its
+ * revision annotation through /status.
+ */
+export function prepareStatusUpdate(r: ResourceType, live: KubeObject, next: KubeObject): KubeObject {
+  const obj: KubeObject = { ...cloneJson(live), status: cloneJson(next.status) };
+  if (id(r) === 'apps/v1/Deployment') {
+    obj.metadata = { ...obj.metadata, annotations: cloneJson(next.metadata.annotations) };
+    if (obj.metadata.annotations === undefined) delete obj.metadata.annotations;
+  }
+  return obj;
 }
