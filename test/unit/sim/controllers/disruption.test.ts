@@ -2,8 +2,8 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSimCore, type SimContext } from '../../../../src/sim/context.ts';
+import { describe, expect, it } from 'vitest';
+import type { SimContext } from '../../../../src/sim/context.ts';
 import {
   DisruptionController,
   formatLabelSelector,
@@ -11,44 +11,16 @@ import {
 } from '../../../../src/sim/controllers/disruption.ts';
 import { controllerRefTo } from '../../../../src/sim/kinds/pod.ts';
 import { DEPLOYMENTS, EVENTS, PDBS, PODS, REPLICASETS } from '../../../../src/sim/kinds/resources.ts';
-import { registerNodes } from '../../../../src/sim/nodes.ts';
 import type { KubeObject } from '../../../../src/sim/object.ts';
-import { defaultTopology } from '../../../../src/sim/topology/load.ts';
-import { FakeKubelet } from '../../../support/fake-kubelet.ts';
+import { type ControllerHarness, controllerFixture } from '../../../support/controller-fixture.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 type SimPDB = PodDisruptionBudget & KubeObject;
 
-const WORKERS = ['scars-worker', 'scars-worker2', 'scars-worker3'];
-const cleanups: (() => void)[] = [];
+const { start: startController } = controllerFixture();
 
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
-
-interface Harness {
-  ctx: SimContext;
-  kubelet: FakeKubelet;
-  notReady: Set<string>;
-}
-
-function start(timeScale = 100): Harness {
-  const ctx = createSimCore({ topology: defaultTopology(), timeScale });
-  registerNodes(ctx);
-  const notReady = new Set<string>();
-  const kubelet = new FakeKubelet(ctx, {
-    nodes: WORKERS,
-    notReady: (p) => notReady.has(p.metadata.name ?? ''),
-  });
-  const controller = new DisruptionController(ctx);
-  kubelet.start();
-  controller.start();
-  cleanups.push(() => {
-    controller.stop();
-    kubelet.stop();
-    ctx.clock.stop();
-  });
-  return { ctx, kubelet, notReady };
+function start(timeScale = 100): ControllerHarness {
+  return startController((ctx) => new DisruptionController(ctx), timeScale);
 }
 
 function createPod(ctx: SimContext, name: string, labels: Record<string, string>, owner?: KubeObject): void {

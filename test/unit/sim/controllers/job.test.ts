@@ -1,38 +1,20 @@
 import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
 import type { Event } from 'kubernetes-types/core/v1.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSimCore, type SimContext } from '../../../../src/sim/context.ts';
+import { describe, expect, it } from 'vitest';
+import type { SimContext } from '../../../../src/sim/context.ts';
 import { JobController } from '../../../../src/sim/controllers/job.ts';
 import { isPodActive, type SimPod } from '../../../../src/sim/kinds/pod.ts';
 import { EVENTS, JOBS, PODS } from '../../../../src/sim/kinds/resources.ts';
-import { registerNodes } from '../../../../src/sim/nodes.ts';
 import type { KubeObject } from '../../../../src/sim/object.ts';
-import { defaultTopology } from '../../../../src/sim/topology/load.ts';
-import { FakeKubelet } from '../../../support/fake-kubelet.ts';
+import { controllerFixture } from '../../../support/controller-fixture.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 type SimJob = Job & KubeObject;
 
-const WORKERS = ['scars-worker', 'scars-worker2', 'scars-worker3'];
-const cleanups: (() => void)[] = [];
-
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
+const { start: startController } = controllerFixture();
 
 function start(): SimContext {
-  const ctx = createSimCore({ topology: defaultTopology(), timeScale: 20 });
-  registerNodes(ctx);
-  const kubelet = new FakeKubelet(ctx, { nodes: WORKERS });
-  const controller = new JobController(ctx);
-  kubelet.start();
-  controller.start();
-  cleanups.push(() => {
-    controller.stop();
-    kubelet.stop();
-    ctx.clock.stop();
-  });
-  return ctx;
+  return startController((ctx) => new JobController(ctx), 20).ctx;
 }
 
 function job(name: string, spec: Partial<NonNullable<Job['spec']>> = {}): Job {

@@ -1,51 +1,23 @@
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../src/sim/api/rest/status.ts';
-import { createSimCore, type SimContext } from '../../../../src/sim/context.ts';
+import type { SimContext } from '../../../../src/sim/context.ts';
 import { podsToDelete } from '../../../../src/sim/controllers/pod-deletion-rank.ts';
 import { ReplicaSetController } from '../../../../src/sim/controllers/replicaset.ts';
 import type { ResourceType } from '../../../../src/sim/kinds/registry.ts';
 import { EVENTS, NAMESPACES, PODS, REPLICASETS } from '../../../../src/sim/kinds/resources.ts';
 import { isPodActive, isPodReady, type SimPod } from '../../../../src/sim/kinds/pod.ts';
-import { registerNodes } from '../../../../src/sim/nodes.ts';
 import type { KubeObject } from '../../../../src/sim/object.ts';
-import { defaultTopology } from '../../../../src/sim/topology/load.ts';
-import { FakeKubelet } from '../../../support/fake-kubelet.ts';
+import { type ControllerHarness, controllerFixture } from '../../../support/controller-fixture.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 type SimRS = ReplicaSet & KubeObject;
 
-const WORKERS = ['scars-worker', 'scars-worker2', 'scars-worker3'];
-const cleanups: (() => void)[] = [];
+const { start: startController, cleanups } = controllerFixture();
 
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
-
-interface Harness {
-  ctx: SimContext;
-  kubelet: FakeKubelet;
-  notReady: Set<string>;
-}
-
-function start(timeScale = 20): Harness {
-  const ctx = createSimCore({ topology: defaultTopology(), timeScale });
-  registerNodes(ctx);
-  const notReady = new Set<string>();
-  const kubelet = new FakeKubelet(ctx, {
-    nodes: WORKERS,
-    notReady: (pod) => notReady.has(pod.metadata.name ?? ''),
-  });
-  const controller = new ReplicaSetController(ctx);
-  kubelet.start();
-  controller.start();
-  cleanups.push(() => {
-    controller.stop();
-    kubelet.stop();
-    ctx.clock.stop();
-  });
-  return { ctx, kubelet, notReady };
+function start(timeScale = 20): ControllerHarness {
+  return startController((ctx) => new ReplicaSetController(ctx), timeScale);
 }
 
 function replicaSet(

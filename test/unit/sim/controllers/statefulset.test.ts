@@ -1,50 +1,22 @@
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSimCore, type SimContext } from '../../../../src/sim/context.ts';
+import { describe, expect, it } from 'vitest';
+import type { SimContext } from '../../../../src/sim/context.ts';
 import { StatefulSetController } from '../../../../src/sim/controllers/statefulset.ts';
 import { resourceAt } from '../../../../src/sim/kinds/registry.ts';
 import { isPodReady, type SimPod } from '../../../../src/sim/kinds/pod.ts';
 import { CONTROLLER_REVISIONS, EVENTS, PODS, STATEFULSETS } from '../../../../src/sim/kinds/resources.ts';
-import { registerNodes } from '../../../../src/sim/nodes.ts';
 import type { KubeObject } from '../../../../src/sim/object.ts';
-import { defaultTopology } from '../../../../src/sim/topology/load.ts';
-import { FakeKubelet } from '../../../support/fake-kubelet.ts';
+import { type ControllerHarness, controllerFixture } from '../../../support/controller-fixture.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 type SimSet = StatefulSet & KubeObject;
 
 const CLAIMS = resourceAt('v1', 'persistentvolumeclaims') as NonNullable<ReturnType<typeof resourceAt>>;
-const WORKERS = ['scars-worker', 'scars-worker2', 'scars-worker3'];
-const cleanups: (() => void)[] = [];
+const { start: startController } = controllerFixture();
 
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
-
-interface Harness {
-  ctx: SimContext;
-  kubelet: FakeKubelet;
-  notReady: Set<string>;
-}
-
-function start(): Harness {
-  const ctx = createSimCore({ topology: defaultTopology(), timeScale: 20 });
-  registerNodes(ctx);
-  const notReady = new Set<string>();
-  const kubelet = new FakeKubelet(ctx, {
-    nodes: WORKERS,
-    notReady: (pod) => notReady.has(pod.metadata.name ?? ''),
-  });
-  const controller = new StatefulSetController(ctx);
-  kubelet.start();
-  controller.start();
-  cleanups.push(() => {
-    controller.stop();
-    kubelet.stop();
-    ctx.clock.stop();
-  });
-  return { ctx, kubelet, notReady };
+function start(): ControllerHarness {
+  return startController((ctx) => new StatefulSetController(ctx), 20);
 }
 
 function statefulSet(
