@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'reports/', '.scars/', 'test/fixtures/bad/'] },
+  { ignores: ['node_modules/', 'dist/', 'reports/', '.scars/', 'test/fixtures/bad/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -24,6 +24,19 @@ describe('scars CLI', () => {
     }
   });
 
+  it('agent --help lists the modes; a bad mode or flag is exit 2 with one line', async () => {
+    const help = await cli(['agent', '--help']);
+    expect(help.code).toBe(0);
+    for (const mode of ['memhog', 'dnsflood', 'dnsprobe', 'httpprobe', 'tlsprobe', 'imdsprobe', 'serve'])
+      expect(help.stdout).toContain(`scars agent ${mode}`);
+    const bad = await cli(['agent', 'memhogg']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Did you mean memhog\?/);
+    const flag = await cli(['agent', 'memhog', '--target', 'lots'], { env: { SCARS_AGENT_LOOPBACK_ONLY: '1' } });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.trim().split('\n')[0]).toBe('scars-agent memhog: --target: expected a byte size such as 256Mi, 1Gi or 1048576, got "lots"');
+  });
+
   it('list shows the built-in scenarios', async () => {
     const r = await cli(['list']);
     expect(r.code).toBe(0);

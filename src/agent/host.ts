@@ -140,6 +140,8 @@ export interface ListenOptions {
 export interface Listener {
   readonly port: number;
   readonly tls: boolean;
+  /** The address actually bound (`0.0.0.0`, `::`, `127.0.0.1`), where the host knows it. */
+  readonly address?: string;
   /** Stops accepting; resolves when open connections are gone. */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { ExitCode, errorMessage, ScarsError, UsageError } from '../errors.ts';
 import { closest } from '../harness/suggest.ts';
 import { VERSION } from '../version.ts';
+import { AGENT_COMMAND, agentCommand, runAgentCommand } from './commands/agent.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
@@ -22,6 +23,7 @@ const EPILOG = `Exit codes: 0 passed · 1 an assertion failed or a verdict is in
 Docs: README.md · scenario authoring: scenarios/*.ts · reports land in reports/<run-id>/`;
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  if (argv[0] === AGENT_COMMAND) return runAgentCommand(argv.slice(1), io);
   let exitCode: number = ExitCode.passed;
   const setExit = (code: number) => {
     exitCode = code;
@@ -36,12 +38,13 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .command(validateCommand(io, setExit))
     .command(cleanupCommand(io, setExit))
     .command(simCommand(io, setExit))
+    .command(agentCommand())
     .option('config', {
       type: 'string',
       describe: 'config file (default: scars.config.ts or scars.config.yaml if present)',
       global: true,
     })
-    .demandCommand(1, 'Name a command: run, list, validate, cleanup or sim (scars --help lists them).')
+    .demandCommand(1, 'Name a command: run, list, validate, cleanup, sim or agent (scars --help lists them).')
     .recommendCommands()
     .strict()
     .version(VERSION)

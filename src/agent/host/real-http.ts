@@ -117,9 +117,11 @@ export function tlsHandshake(options: TlsConnectOptions): Promise<TlsPeer> {
       port: options.port,
       servername: sniFor(options.servername, options.host),
       ca: options.ca,
-      // Always finish the handshake: the probe's job is to report what verification said.
+      // Always finish the handshake: the probe's job is to report what verification said. Node
+      // still runs the chain check and tls.checkServerIdentity and reports them as
+      // `authorized`/`authorizationError` (passing `checkServerIdentity: undefined` would override
+      // that default and make tls.connect throw).
       rejectUnauthorized: false,
-      checkServerIdentity: undefined,
     });
     const timer = setTimeout(() => {
       socket.destroy();
@@ -187,6 +189,7 @@ export function listenHttp(options: ListenOptions, handler: RequestHandler): Pro
       resolve({
         port,
         tls: options.tls !== undefined,
+        address: typeof address === 'object' && address ? address.address : options.address,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -21,25 +21,38 @@ function collectGarbage(): void {
 
 export class RealMemory implements HostMemory {
   private readonly held = new Set<Buffer>();
+  /** Blocks were released since the last collection: one full GC frees them all (one per block is slow). */
+  private collectPending = false;
 
   allocate(bytes: number): MemoryBlock {
-    const buffer = Buffer.allocUnsafeSlow(bytes);
+    let buffer: Buffer | undefined = Buffer.allocUnsafeSlow(bytes);
     // A non-zero byte per page: zero pages can be shared with the kernel's zero page.
     for (let i = 0; i < bytes; i += PAGE) buffer[i] = 0xa5;
     this.held.add(buffer);
-    let released = false;
     return {
       bytes,
       release: () => {
-        if (released) return;
-        released = true;
+        if (!buffer) return;
         this.held.delete(buffer);
-        collectGarbage();
+        // The block object may outlive its release (a caller's array); it must not keep the buffer alive.
+        buffer = undefined;
+        if (!this.collectPending) {
+          this.collectPending = true;
+          setImmediate(() => this.collect());
+        }
       },
     };
   }
 
   workingSetBytes(): number {
+    // A figure read right after a release must already show it.
+    this.collect();
     return process.memoryUsage.rss();
+  }
+
+  private collect(): void {
+    if (!this.collectPending) return;
+    this.collectPending = false;
+    collectGarbage();
   }
 }

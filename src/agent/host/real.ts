@@ -78,7 +78,7 @@ export class RealHost implements Host {
   }
 
   /** The host for this process: SIGTERM and SIGINT end the mode gracefully (a second one kills). */
-  static forProcess(): RealHost {
+  static forProcess(options: Pick<RealHostOptions, 'stdout' | 'stderr'> = {}): RealHost {
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       if (stop.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
@@ -86,7 +86,12 @@ export class RealHost implements Host {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // `scars agent dnsflood … | head`: a closed pipe ends the run quietly, as it does for other CLIs.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+    });
     return new RealHost({
+      ...options,
       terminated: stop.signal,
       loopbackOnly: process.env.SCARS_AGENT_LOOPBACK_ONLY === '1',
     });
