@@ -140,6 +140,19 @@ export class KubeApi {
     }
   }
 
+  /** GET pods/<name>/log: the container's log text (`previous`: the last terminated instance's). */
+  async logs(
+    namespace: string,
+    name: string,
+    options: { container?: string; previous?: boolean } = {},
+  ): Promise<string> {
+    try {
+      return await this.core.readNamespacedPodLog({ name, namespace, ...options });
+    } catch (err) {
+      throw toKubeError(err, 'LOGS', `Pod/${name} -n ${namespace}${options.container ? ` -c ${options.container}` : ''}`);
+    }
+  }
+
   /** POST pods/<name>/eviction: a 429 from a PodDisruptionBudget is an answer, not an error. */
   async evict(namespace: string, name: string): Promise<EvictionOutcome> {
     try {

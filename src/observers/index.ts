@@ -1,1 +1,2 @@
 export { isPodReady, type PodReadinessOptions, podReadiness, type ReadinessSample } from './pod-readiness.ts';
+export { type AgentLogOptions, linesOf, readAgentLines, summaryOf } from './agent-log.ts';
