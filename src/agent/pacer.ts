@@ -41,7 +41,7 @@ export async function pace(
   let started = 0;
   let skipped = 0;
   let slot = 0;
-  let stoppedBy: PaceResult['stoppedBy'] = 'count';
+  let stoppedBy: PaceResult['stoppedBy'];
   const run = (index: number) => {
     const p = task(index)
       .catch(() => undefined)

@@ -3,7 +3,6 @@
  * on the real host behind the loopback guard. The server logs every query, so the counts here are
  * what went over the wire: one external name under ndots:5 and three search domains costs 8.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import type { DnsfloodLine } from '../../src/agent/modes/dnsflood.ts';
 import type { DnsprobeLine } from '../../src/agent/modes/dnsprobe.ts';
 import { parseAgentLog } from '../../src/agent/output.ts';
 import { runAgent } from '../../src/agent/run.ts';
-import { REPO } from '../support/cli.ts';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
+import { spawnAgent } from '../support/real-agent.ts';
 
 const SEARCH = ['ns.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
 
@@ -412,35 +411,19 @@ describe('dnsprobe', () => {
   });
 
   it('runs through the CLI entry point', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/agent/main.ts',
-        'dnsprobe',
-        '--name',
-        'api.example.com',
-        '--count',
-        '2',
-        '--interval',
-        '20ms',
-        '--resolv-conf',
-        podResolvConf,
-        '--nameserver',
-        `127.0.0.1:${server.port}`,
-      ],
-      {
-        cwd: REPO,
-        env: { ...process.env, SCARS_AGENT_LOOPBACK_ONLY: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const { code, stdout, stderr } = await spawnAgent([
+      'dnsprobe',
+      '--name',
+      'api.example.com',
+      '--count',
+      '2',
+      '--interval',
+      '20ms',
+      '--resolv-conf',
+      podResolvConf,
+      '--nameserver',
+      `127.0.0.1:${server.port}`,
+    ]).exited;
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = parseAgentLog(stdout) as DnsprobeLine[];

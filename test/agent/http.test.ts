@@ -3,25 +3,22 @@
  * probes go to them, and the spawned CLI runs with SCARS_AGENT_LOOPBACK_ONLY=1. Timing checks are
  * one-sided and generous (a busy machine makes things slower, never faster than the model).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../src/agent/host.ts';
 import { RealHost } from '../../src/agent/host/real.ts';
 import type { HttpprobeEvent, HttpprobeSummary } from '../../src/agent/modes/httpprobe.ts';
 import type { ServeEvent, ServeSummary } from '../../src/agent/modes/serve.ts';
-import { parseAgentLog } from '../../src/agent/output.ts';
+
 import { validLeaf } from '../support/certs.ts';
-import { type RunningAgent, runToEnd, startAgent } from '../support/real-agent.ts';
+import { type RunningAgent, runToEnd, spawnAgent, startAgent } from '../support/real-agent.ts';
 import { waitFor } from '../support/wait.ts';
 
 type Of<E, K> = Extract<E, { event: K }>;
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const client = new RealHost({ loopbackOnly: true }).net;
 
 function get(url: string, extra: { ca?: string; timeoutMs?: number } = {}): Promise<HttpResponse> {
@@ -426,32 +423,24 @@ describe('httpprobe', () => {
 
 describe('serve as a process', () => {
   it('starts from the CLI, answers, and exits 0 with a summary on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/agent/main.ts', 'serve', '--port', '0'], {
-      cwd: REPO,
-      env: { ...process.env, SCARS_AGENT_LOOPBACK_ONLY: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const agent = spawnAgent(['serve', '--port', '0']);
+    const { child } = agent;
     try {
       await waitFor(
         'the listening line',
-        () => parseAgentLog(stdout).some((l) => l.event === 'listening'),
+        () => agent.lines().some((l) => l.event === 'listening'),
         15_000,
-        () => stdout + stderr,
+        () => agent.stdout() + agent.stderr(),
       );
-      const listening = parseAgentLog(stdout).find((l) => l.event === 'listening') as unknown as Of<
+      const listening = agent.lines().find((l) => l.event === 'listening') as unknown as Of<
         ServeEvent,
         'listening'
       >;
       expect(listening).toMatchObject({ tls: false, address: '127.0.0.1' });
       expect((await get(`http://127.0.0.1:${listening.port}/healthz`)).status).toBe(200);
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      const lines = parseAgentLog(stdout);
+      const { code, lines } = await agent.exited;
+      expect(code).toBe(0);
       expect(lines.at(-1)).toMatchObject({ event: 'summary', exitCode: 0, stoppedBy: 'signal', requests: 1 });
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

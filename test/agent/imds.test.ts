@@ -3,9 +3,7 @@
  * that never answers (timeout), plus the fake IMDS handler on its own. Loopback only: every host
  * here is RealHost with `loopbackOnly`, and the spawned CLI runs with SCARS_AGENT_LOOPBACK_ONLY=1.
  */
-import { execFile } from 'node:child_process';
 import { type Server, type Socket, createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   Host,
@@ -26,8 +24,8 @@ import type {
 } from '../../src/agent/modes/imdsprobe.ts';
 import { type AgentLine, parseAgentLog } from '../../src/agent/output.ts';
 import { runAgent } from '../../src/agent/run.ts';
+import { spawnAgent } from '../support/real-agent.ts';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const ROLE = 'scars-test-role-do-not-print';
 
 // ---------------------------------------------------------------------------------------------
@@ -617,33 +615,18 @@ describe('imdsprobe (real host, loopback only)', () => {
   });
 
   it('runs as the CLI (node --import tsx src/agent/main.ts imdsprobe)', async () => {
-    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>(
-      (resolve) => {
-        execFile(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            'src/agent/main.ts',
-            'imdsprobe',
-            '--endpoint',
-            open.endpoint,
-            '--provider',
-            'all',
-            '--expect',
-            'reachable',
-          ],
-          { cwd: REPO, env: { ...process.env, SCARS_AGENT_LOOPBACK_ONLY: '1' }, timeout: 20_000 },
-          (err, out, errOut) => {
-            const exit = err && typeof err.code === 'number' ? err.code : err ? -1 : 0;
-            resolve({ stdout: out, stderr: errOut, code: exit });
-          },
-        );
-      },
-    );
+    const { stdout, stderr, code } = await spawnAgent([
+      'imdsprobe',
+      '--endpoint',
+      open.endpoint,
+      '--provider',
+      'all',
+      '--expect',
+      'reachable',
+    ]).exited;
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const run = collect(code, stdout);
+    const run = collect(code ?? -1, stdout);
     expect(run.lines[0]).toMatchObject({ mode: 'imdsprobe', event: 'start', host: 'real' });
     expect(run.summary).toMatchObject({ exitCode: 0, credentialsReturned: true, roleFound: true });
     expectNoSecrets(stdout + stderr, open.secrets);

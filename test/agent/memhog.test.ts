@@ -2,15 +2,13 @@
  * memhog: in-process against a counting test host (exact pacing, target, hold, release,
  * termination, flags), then as a real process whose RSS must grow by the target and stop there.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { MemhogEvent, MemhogLine } from '../../src/agent/modes/memhog.ts';
-import { type AgentLine, parseAgentLog } from '../../src/agent/output.ts';
+import type { AgentLine } from '../../src/agent/output.ts';
 import { createTestHost, type TestHost } from '../support/agent-host.ts';
+import { spawnAgent } from '../support/real-agent.ts';
 
 const Mi = 1024 * 1024;
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 type Of<E extends MemhogEvent['event']> = AgentLine & Extract<MemhogEvent, { event: E }>;
 const only = <E extends MemhogEvent['event']>(t: TestHost, event: E) => t.events<Of<E>>(event);
@@ -208,30 +206,11 @@ interface Child {
 }
 
 /** The agent as its own process on this machine (RSS is the process's, not the test runner's). */
-function agent(args: string[], onLine?: (line: MemhogLine, kill: () => void) => void): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/agent/main.ts', ...args], {
-      cwd: REPO,
-      env: { ...process.env, SCARS_AGENT_LOOPBACK_ONLY: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let seen = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const lines = parseAgentLog(stdout.slice(0, stdout.lastIndexOf('\n') + 1)) as MemhogLine[];
-      for (const line of lines.slice(seen)) onLine?.(line, () => child.kill('SIGTERM'));
-      seen = lines.length;
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines: parseAgentLog(stdout) as MemhogLine[], stderr });
-    });
-  });
+async function agent(args: string[], onLine?: (line: MemhogLine, kill: () => void) => void): Promise<Child> {
+  const agent = spawnAgent(args, { timeoutMs: 12_000 });
+  agent.onLine((line) => onLine?.(line as MemhogLine, () => agent.child.kill('SIGTERM')));
+  const { code, lines, stderr } = await agent.exited;
+  return { code, lines: lines as MemhogLine[], stderr };
 }
 
 function find<E extends MemhogLine['event']>(lines: MemhogLine[], event: E) {

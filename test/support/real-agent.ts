@@ -8,8 +8,10 @@
  *   agent.terminate();
  *   expect(await agent.done).toBe(0);
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { RealHost } from '../../src/agent/host/real.ts';
-import { type AgentLine, parseAgentLine } from '../../src/agent/output.ts';
+import { type AgentLine, parseAgentLine, parseAgentLog } from '../../src/agent/output.ts';
 import { runAgent } from '../../src/agent/run.ts';
 
 export interface RunningAgent {
@@ -76,4 +78,64 @@ export async function runToEnd(
   const agent = startAgent(argv);
   const code = await agent.done;
   return { code, lines: agent.lines(), agent };
+}
+
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  /** stdout so far, parsed (complete lines only). */
+  lines(): AgentLine[];
+  stdout(): string;
+  stderr(): string;
+  /** Calls `fn` once per new complete agent line, as it arrives. */
+  onLine(fn: (line: AgentLine) => void): void;
+  /** Resolves when the process has exited and its pipes are drained. */
+  readonly exited: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    lines: AgentLine[];
+    stdout: string;
+    stderr: string;
+  }>;
+}
+
+const MAIN = fileURLToPath(new URL('../../src/agent/main.ts', import.meta.url));
+
+/**
+ * The agent as its own process (`node --import tsx src/agent/main.ts …`), loopback-only through
+ * SCARS_AGENT_LOOPBACK_ONLY=1, killed after `timeoutMs` so a stuck run cannot hang the suite.
+ */
+export function spawnAgent(args: readonly string[], options: { timeoutMs?: number } = {}): AgentProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    env: { ...process.env, SCARS_AGENT_LOOPBACK_ONLY: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let seen = 0;
+  const listeners: ((line: AgentLine) => void)[] = [];
+  const complete = () => parseAgentLog(out.slice(0, out.lastIndexOf('\n') + 1));
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    const lines = complete();
+    for (const line of lines.slice(seen)) for (const fn of listeners) fn(line);
+    seen = lines.length;
+  });
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const exited = new Promise<Awaited<AgentProcess['exited']>>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, lines: parseAgentLog(out), stdout: out, stderr: err });
+    });
+  });
+  return {
+    child,
+    lines: complete,
+    stdout: () => out,
+    stderr: () => err,
+    onLine: (fn) => listeners.push(fn),
+    exited,
+  };
 }

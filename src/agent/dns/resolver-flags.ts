@@ -15,7 +15,8 @@ import {
   RESOLV_CONF_DEFAULTS,
   withOverrides,
 } from './resolv-conf.ts';
-import type { AddressFamily } from './stub-resolver.ts';
+import type { AgentOutput } from '../output.ts';
+import { type AddressFamily, StubResolver } from './stub-resolver.ts';
 
 export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
 
@@ -182,4 +183,23 @@ export function resolverEvent(conf: ResolvConf, o: ResolverFlagOptions): Resolve
     options: flags.filter(([key]) => conf[key] === true).map(([, word]) => word),
     family: o.family,
   };
+}
+
+/**
+ * The resolver a mode runs with: reads resolv.conf, applies the flags, writes the `resolver` line.
+ * Undefined after an `error` line when the configuration cannot be read (the mode exits 3).
+ */
+export async function openResolver(
+  host: Host,
+  o: ResolverFlagOptions,
+  out: AgentOutput<ResolverEvent>,
+): Promise<StubResolver | undefined> {
+  try {
+    const conf = await loadResolvConf(host, o);
+    out.emit(resolverEvent(conf, o));
+    return new StubResolver(host.net, host.clock, conf);
+  } catch (err) {
+    out.emit({ event: 'error', message: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
 }

@@ -10,14 +10,13 @@
 import type { Argv } from 'yargs';
 import { durationFlag, FlagError, positiveIntFlag } from '../args.ts';
 import {
-  loadResolvConf,
+  openResolver,
   type ResolverEvent,
-  resolverEvent,
   resolverFlags,
   type ResolverFlagOptions,
   resolverOptions,
 } from '../dns/resolver-flags.ts';
-import { type LookupOutcome, StubResolver } from '../dns/stub-resolver.ts';
+import type { LookupOutcome } from '../dns/stub-resolver.ts';
 import { AgentExit } from '../exit-codes.ts';
 import { defineMode, type ModeContext } from '../mode.ts';
 import type { AgentLine, CommonEvent, SummaryFields } from '../output.ts';
@@ -138,15 +137,8 @@ async function run(o: DnsprobeOptions, { host, out }: ModeContext<DnsprobeEvent>
     return code;
   };
 
-  let resolver: StubResolver;
-  try {
-    const conf = await loadResolvConf(host, o.resolver);
-    resolver = new StubResolver(host.net, clock, conf);
-    out.emit(resolverEvent(conf, o.resolver));
-  } catch (err) {
-    out.emit({ event: 'error', message: err instanceof Error ? err.message : String(err) });
-    return summary(AgentExit.environment, 'error');
-  }
+  const resolver = await openResolver(host, o.resolver, out);
+  if (!resolver) return summary(AgentExit.environment, 'error');
 
   const result = await pace(
     {
