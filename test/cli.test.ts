@@ -32,9 +32,13 @@ describe('scars CLI', () => {
     const bad = await cli(['agent', 'memhogg']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Did you mean memhog\?/);
-    const flag = await cli(['agent', 'memhog', '--target', 'lots'], { env: { SCARS_AGENT_LOOPBACK_ONLY: '1' } });
+    const flag = await cli(['agent', 'memhog', '--target', 'lots'], {
+      env: { SCARS_AGENT_LOOPBACK_ONLY: '1' },
+    });
     expect(flag.code).toBe(2);
-    expect(flag.stderr.trim().split('\n')[0]).toBe('scars-agent memhog: --target: expected a byte size such as 256Mi, 1Gi or 1048576, got "lots"');
+    expect(flag.stderr.trim().split('\n')[0]).toBe(
+      'scars-agent memhog: --target: expected a byte size such as 256Mi, 1Gi or 1048576, got "lots"',
+    );
   });
 
   it('list shows the built-in scenarios', async () => {

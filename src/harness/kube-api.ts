@@ -149,7 +149,11 @@ export class KubeApi {
     try {
       return await this.core.readNamespacedPodLog({ name, namespace, ...options });
     } catch (err) {
-      throw toKubeError(err, 'LOGS', `Pod/${name} -n ${namespace}${options.container ? ` -c ${options.container}` : ''}`);
+      throw toKubeError(
+        err,
+        'LOGS',
+        `Pod/${name} -n ${namespace}${options.container ? ` -c ${options.container}` : ''}`,
+      );
     }
   }
 

@@ -24,7 +24,10 @@ export async function readAgentLines(
 }
 
 /** The lines of one mode, typed; lines of other modes (another container's agent) are left out. */
-export function linesOf<M extends AgentModeName>(lines: readonly AgentLine[], mode: M): AgentLine<AgentEventOf<M>>[] {
+export function linesOf<M extends AgentModeName>(
+  lines: readonly AgentLine[],
+  mode: M,
+): AgentLine<AgentEventOf<M>>[] {
   return lines.filter((l) => l.mode === mode) as AgentLine<AgentEventOf<M>>[];
 }
 

@@ -10,6 +10,7 @@ import type { SimClock } from './clock.ts';
 import { createSimCore } from './context.ts';
 import { simComponents, type SimStats } from './components.ts';
 import { resourceAt, type ResourceType } from './kinds/registry.ts';
+import type { SimNetwork } from './dataplane/pod-network.ts';
 import type { PodLogStore } from './kubelet/pod-logs.ts';
 import { registerNodes } from './nodes.ts';
 import type { ObjectStore } from './store/object-store.ts';
@@ -58,6 +59,8 @@ export interface SimCluster {
   store: ObjectStore;
   registry: Registry;
   logs: PodLogStore;
+  /** The data plane: containers' listeners and where their connections went. */
+  network: SimNetwork;
   nodes: string[];
   /** Whether pods get scheduled and run (scheduler, workload controllers, kubelets): false with `apiOnly`. */
   runsWorkloads: boolean;
@@ -138,6 +141,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   } catch (error) {
     for (const c of [...controllers].reverse()) c.stop();
     clock.stop();
+    await ctx.network.close();
     throw error;
   }
   registry.create(
@@ -186,6 +190,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     store,
     registry,
     logs,
+    network: ctx.network,
     nodes,
     runsWorkloads: !(options.apiOnly ?? false),
     stats: () => components.stats(),
@@ -197,7 +202,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       stopped = true;
       for (const c of [...controllers].reverse()) c.stop();
       clock.stop();
-      await server.close();
+      await Promise.all([server.close(), ctx.network.close()]);
     },
   };
 }

@@ -3,6 +3,7 @@
  * the controller manager's controllers, the scheduler and every node's kubelet. All of them act
  * only through the registry (the API's code path) and time themselves with the one sim clock.
  */
+import { AgentPrograms } from './agent/agent-process.ts';
 import type { SimContext } from './context.ts';
 import type { Controller } from './controllers/controller.ts';
 import { DaemonSetController } from './controllers/daemonset.ts';
@@ -66,6 +67,8 @@ export function simComponents(ctx: SimContext, options: { apiOnly?: boolean } = 
   const all: Controller[] = [
     ...base,
     new NodeLifecycleController(ctx),
+    // Before the kubelets: registered when they start, and stopped (sockets closed) after them.
+    new AgentPrograms(ctx),
     kubelets,
     scheduler,
     new ReplicaSetController(ctx),

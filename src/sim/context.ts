@@ -1,12 +1,15 @@
 /**
  * What every simulated component (controllers, scheduler, kubelets) is built from: the registry
  * it reads and writes through (the same code path API clients take, minus HTTP), the one clock,
- * the event recorder, the container logs and the topology.
+ * the event recorder, the container logs, the topology, the programs containers run and the
+ * data plane they talk through.
  */
 import { Registry } from './api/rest/registry.ts';
 import { SimClock } from './clock.ts';
 import { EventRecorder } from './controllers/events.ts';
+import { SimNetwork } from './dataplane/pod-network.ts';
 import { PodLogStore } from './kubelet/pod-logs.ts';
+import { ProcessFactories } from './kubelet/runtime.ts';
 import { NAMESPACES } from './kinds/resources.ts';
 import { ObjectStore } from './store/object-store.ts';
 import type { SimTopology } from './topology/types.ts';
@@ -17,6 +20,10 @@ export interface SimContext {
   events: EventRecorder;
   logs: PodLogStore;
   topology: SimTopology;
+  /** Programs for container images in this cluster (the agent for `scars-agent`); the idle process otherwise. */
+  processes: ProcessFactories;
+  /** Pods' sockets and where their connections go. */
+  network: SimNetwork;
 }
 
 export interface SimCoreOptions {
@@ -48,5 +55,7 @@ export function createSimCore(options: SimCoreOptions): SimContext {
     events: new EventRecorder(registry),
     logs: new PodLogStore(),
     topology: options.topology,
+    processes: new ProcessFactories(),
+    network: new SimNetwork(clock),
   };
 }

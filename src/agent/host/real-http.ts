@@ -157,7 +157,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function listenHttp(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
+/** A real listener that can also be torn down at once, as a killed process's sockets are (the sim's kills). */
+export interface RealListener extends Listener {
+  /** Stops accepting and resets every open connection. */
+  abort(): Promise<void>;
+}
+
+export function listenHttp(options: ListenOptions, handler: RequestHandler): Promise<RealListener> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       try {
@@ -194,6 +200,11 @@ export function listenHttp(options: ListenOptions, handler: RequestHandler): Pro
           new Promise<void>((done) => {
             server.close(() => done());
             server.closeIdleConnections();
+          }),
+        abort: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
           }),
       });
     });

@@ -23,6 +23,8 @@ import type { ContainerRole } from './runtime.ts';
 export interface TerminatedView {
   exitCode: number;
   reason: string;
+  /** The runtime's message (StartError's cause). */
+  message?: string;
   startedAt: number;
   finishedAt: number;
   containerID: string;
@@ -68,6 +70,7 @@ export interface PodView {
 const terminatedState = (t: TerminatedView, stamp: (ms: number) => string): ContainerStateTerminated => ({
   exitCode: t.exitCode,
   reason: t.reason,
+  ...(t.message !== undefined ? { message: t.message } : {}),
   startedAt: stamp(t.startedAt),
   finishedAt: stamp(t.finishedAt),
   containerID: t.containerID,

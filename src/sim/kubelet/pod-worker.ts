@@ -27,12 +27,15 @@ import { containerIdFor, imageRef } from './images.ts';
 import { type MemoryConsumer, type NodeMemory, oomScoreAdj } from './memory.ts';
 import { buildPodStatus, type ContainerView, type PodView, type TerminatedView } from './pod-status.ts';
 import { type ProbedInstance, type ProbeTarget, ProbeWorker } from './probes.ts';
+import { podDns } from './resolv-conf.ts';
 import { type ContainerRole, createProcess, type ProcessHost, type SimProcess } from './runtime.ts';
 import { Timers, type Timer } from './timers.ts';
 
 /** killContainer never gives a container less than this to stop (minimumGracePeriodInSeconds). */
 const MINIMUM_GRACE_SECONDS = 2;
 const SIGKILL_EXIT_CODE = 137;
+/** What containerd reports for a container whose process could not be started. */
+const START_ERROR_EXIT_CODE = 128;
 
 export interface KubeletOptions {
   /** Simulated time from a container start being decided to it running (sandbox, create, start). */
@@ -100,6 +103,8 @@ class Instance implements ProbedInstance, MemoryConsumer {
   killTimer: Timer | undefined;
   killDeadline = Number.POSITIVE_INFINITY;
   process!: SimProcess;
+  /** Set when the runtime could not start the process (StartError). */
+  startError: string | undefined;
 
   constructor(
     readonly slot: Slot,
@@ -160,6 +165,25 @@ class ContainerHost implements ProcessHost {
 
   invalidConfiguration(message: string): void {
     this.worker.warnOnce(message);
+  }
+
+  get podIP(): string {
+    return this.worker.podIP ?? '';
+  }
+
+  get nodeName(): string {
+    return this.worker.host.nodeName;
+  }
+
+  get nodeIP(): string {
+    return this.worker.host.hostIP;
+  }
+
+  startFailed(message: string): void {
+    if (!this.inst.running || this.inst.startError !== undefined) return;
+    this.inst.startError = message;
+    this.inst.slot.event('Warning', 'Failed', `Error: ${message}`);
+    this.worker.exited(this.inst.slot, this.inst, START_ERROR_EXIT_CODE, 'start-error');
   }
 }
 
@@ -336,6 +360,9 @@ export class PodWorker {
     if (this.termination) return;
     this.podIP = this.pod.spec?.hostNetwork ? this.host.hostIP : this.host.allocateIP(this.uid);
     this.sandboxReady = true;
+    // The sandbox's resolv.conf is formed now; limits cut from it are reported on the pod.
+    for (const message of podDns(this.pod, undefined, [this.host.hostIP]).warnings)
+      this.host.event(this.pod, 'Warning', 'DNSConfigForming', message);
     this.host.markDirty(this);
     // The sandbox took the start latency; the first containers start right away.
     this.advance(true);
@@ -538,8 +565,8 @@ export class PodWorker {
     }
     slot.event('Normal', 'Pulled', `Container image "${spec.image ?? ''}" already present on machine`);
     slot.event('Normal', 'Created', `Created container: ${spec.name}`);
-    slot.event('Normal', 'Started', `Started container ${spec.name}`);
-    inst.process = createProcess(spec, this.pod, new ContainerHost(this, inst));
+    inst.process = createProcess(spec, this.pod, new ContainerHost(this, inst), ctx.processes);
+    if (inst.startError === undefined) slot.event('Normal', 'Started', `Started container ${spec.name}`);
     this.host.markDirty(this);
     if (!inst.running) return;
     // Readiness is probed as soon as the container runs (the prober's manual trigger).
@@ -563,18 +590,27 @@ export class PodWorker {
   }
 
   /** The container's process ended (by itself, killed, or OOM-killed). */
-  exited(slot: Slot, inst: Instance, code: number, cause: 'exit' | 'killed' | 'oom'): void {
+  exited(slot: Slot, inst: Instance, code: number, cause: 'exit' | 'killed' | 'oom' | 'start-error'): void {
     if (!inst.running) return;
     inst.running = false;
     inst.ready = false;
     this.timers.cancel(inst.killTimer);
     inst.killTimer = undefined;
     this.host.memory.untrack(inst);
-    const reason = cause === 'oom' ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
+    const reason =
+      cause === 'oom'
+        ? 'OOMKilled'
+        : cause === 'start-error'
+          ? 'StartError'
+          : code === 0
+            ? 'Completed'
+            : 'Error';
     inst.terminated = {
       exitCode: code,
       reason,
-      startedAt: inst.startedAt,
+      ...(inst.startError !== undefined ? { message: inst.startError } : {}),
+      // A container that never started reports the zero time (1970-01-01T00:00:00Z), as containerd does.
+      startedAt: cause === 'start-error' ? 0 : inst.startedAt,
       finishedAt: this.clock.now(),
       containerID: `containerd://${inst.id}`,
     };

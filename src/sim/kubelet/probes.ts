@@ -40,13 +40,14 @@ export type ProbeOutcome =
 
 const TITLE: Record<ProbeKind, string> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
 
-type Endpoint = { host: string; port: number } | { error: string };
+export type ProbeEndpoint = { host: string; port: number } | { error: string };
 
-function endpoint(
+/** Where an HTTP or TCP probe connects: its host (default the pod IP) and port (named ports resolved). */
+export function probeEndpoint(
   port: number | string | undefined,
   host: string | undefined,
-  target: ProbeTarget,
-): Endpoint {
+  target: Pick<ProbeTarget, 'podIP' | 'ports'>,
+): ProbeEndpoint {
   const h = host || target.podIP();
   if (typeof port === 'number') return { host: h, port };
   if (port !== undefined && /^\d+$/.test(port)) return { host: h, port: Number(port) };
@@ -55,32 +56,46 @@ function endpoint(
   return { host: h, port: named.containerPort };
 }
 
+/** The URL the HTTP prober requests (formatURL in pkg/kubelet/prober). */
+export function probeUrl(probe: Probe, ep: { host: string; port: number }): string {
+  const scheme = (probe.httpGet?.scheme ?? 'HTTP').toLowerCase();
+  const rawPath = probe.httpGet?.path ?? '/';
+  const path = rawPath.startsWith('/') ? rawPath : `/${rawPath}`;
+  const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
+  return `${scheme}://${host}:${ep.port}${path}`;
+}
+
 /** The output the real prober reports for a reply, or for no reply within the timeout. */
 export function probeOutcome(probe: Probe, reply: ProbeReply | 'timeout', target: ProbeTarget): ProbeOutcome {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.httpGet) {
-    const ep = endpoint(probe.httpGet.port, probe.httpGet.host, target);
+    const ep = probeEndpoint(probe.httpGet.port, probe.httpGet.host, target);
     if ('error' in ep) return { result: 'error', output: ep.error };
-    const scheme = (probe.httpGet.scheme ?? 'HTTP').toLowerCase();
-    const rawPath = probe.httpGet.path ?? '/';
-    const path = rawPath.startsWith('/') ? rawPath : `/${rawPath}`;
-    const url = `${scheme}://${ep.host}:${ep.port}${path}`;
+    const url = probeUrl(probe, ep);
     if (reply === 'timeout')
       return {
         result: 'failure',
         output: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
       };
+    // DoHTTPProbe turns client errors into failures, with Go's error text as the output.
+    if (reply.type === 'unreachable')
+      return {
+        result: 'failure',
+        output: `Get "${url}": dial tcp ${ep.host}:${ep.port}: connect: ${reply.reason}`,
+      };
+    if (reply.type === 'http-error') return { result: 'failure', output: `Get "${url}": ${reply.message}` };
     if (reply.type !== 'http') return { result: 'error', output: 'unexpected probe reply' };
     if (reply.statusCode >= 200 && reply.statusCode < 400) return { result: 'success' };
     return { result: 'failure', output: `HTTP probe failed with statuscode: ${reply.statusCode}` };
   }
   if (probe.tcpSocket) {
-    const ep = endpoint(probe.tcpSocket.port, probe.tcpSocket.host, target);
+    const ep = probeEndpoint(probe.tcpSocket.port, probe.tcpSocket.host, target);
     if ('error' in ep) return { result: 'error', output: ep.error };
     const address = `${ep.host}:${ep.port}`;
     if (reply === 'timeout') return { result: 'failure', output: `dial tcp ${address}: i/o timeout` };
     if (reply.type === 'tcp' && reply.connected) return { result: 'success' };
-    return { result: 'failure', output: `dial tcp ${address}: connect: connection refused` };
+    const reason = reply.type === 'unreachable' ? reply.reason : 'connection refused';
+    return { result: 'failure', output: `dial tcp ${address}: connect: ${reason}` };
   }
   if (probe.grpc) {
     if (reply === 'timeout')
@@ -94,6 +109,8 @@ export function probeOutcome(probe: Probe, reply: ProbeReply | 'timeout', target
   }
   const command = (probe.exec?.command ?? []).join(' ');
   if (reply === 'timeout') return { result: 'failure', output: `command "${command}" timed out` };
+  // The runtime could not run the command: the prober reports an error and counts nothing.
+  if (reply.type === 'exec-error') return { result: 'error', output: reply.message };
   if (reply.type === 'exec' && reply.exitCode === 0) return { result: 'success' };
   return { result: 'failure', output: reply.type === 'exec' ? reply.output : '' };
 }

@@ -22,7 +22,13 @@ export type ProbeReply =
   | { type: 'http'; statusCode: number }
   | { type: 'tcp'; connected: boolean }
   | { type: 'exec'; exitCode: number; output: string }
-  | { type: 'grpc'; status: 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN' };
+  | { type: 'grpc'; status: 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN' }
+  /** The prober could not connect (HTTP and TCP probes): Go's dial error names the reason. */
+  | { type: 'unreachable'; reason: 'connection refused' | 'no route to host' }
+  /** The HTTP client failed after connecting; `message` is Go's error text after `Get "<url>": `. */
+  | { type: 'http-error'; message: string }
+  /** The runtime could not run the exec probe's command (an error, not a result: not counted). */
+  | { type: 'exec-error'; message: string };
 
 /** What the runtime offers a process. */
 export interface ProcessHost {
@@ -37,6 +43,17 @@ export interface ProcessHost {
   usageChanged(): void;
   /** A pod annotation the process reads did not parse; reported once as a pod event. */
   invalidConfiguration(message: string): void;
+  /** The pod's IP (the node's for hostNetwork pods). */
+  readonly podIP: string;
+  readonly nodeName: string;
+  /** The node's InternalIP. */
+  readonly nodeIP: string;
+  /**
+   * The runtime could not start the process (e.g. its executable is not in the image): the
+   * container terminates with StartError (exit 128) and this message, as containerd reports it.
+   * Only valid while the process is being created.
+   */
+  startFailed(message: string): void;
 }
 
 export interface SimProcess {
@@ -58,20 +75,46 @@ export interface ProcessFactory {
   create(container: Container, pod: SimPod, host: ProcessHost): SimProcess;
 }
 
-const factories: ProcessFactory[] = [];
+/**
+ * Programs by image. Each sim context has its own (a program may hold that cluster's state, such
+ * as its network), so clusters in one process never see each other's; the module-level one is
+ * for programs that hold none.
+ */
+export class ProcessFactories {
+  private readonly factories: ProcessFactory[] = [];
 
-/** Registers a program for matching images (the latest registration wins); returns its removal. */
-export function registerProcessFactory(factory: ProcessFactory): () => void {
-  factories.unshift(factory);
-  return () => {
-    const i = factories.indexOf(factory);
-    if (i >= 0) factories.splice(i, 1);
-  };
+  /** Registers a program for matching images (the latest registration wins); returns its removal. */
+  register(factory: ProcessFactory): () => void {
+    this.factories.unshift(factory);
+    return () => {
+      const i = this.factories.indexOf(factory);
+      if (i >= 0) this.factories.splice(i, 1);
+    };
+  }
+
+  find(image: string): ProcessFactory | undefined {
+    return this.factories.find((f) => f.matches(image));
+  }
 }
 
-/** Starts the process for a container: a registered program for its image, else the idle process. */
-export function createProcess(container: Container, pod: SimPod, host: ProcessHost): SimProcess {
+const processWide = new ProcessFactories();
+
+/** Registers a program for matching images in every sim of this process; returns its removal. */
+export function registerProcessFactory(factory: ProcessFactory): () => void {
+  return processWide.register(factory);
+}
+
+/**
+ * Starts the process for a container: a program registered for its image (the cluster's own
+ * first, then process-wide ones), else the idle process.
+ */
+export function createProcess(
+  container: Container,
+  pod: SimPod,
+  host: ProcessHost,
+  local?: ProcessFactories,
+): SimProcess {
   const image = container.image ?? '';
-  for (const f of factories) if (f.matches(image)) return f.create(container, pod, host);
-  return new IdleProcess(container, pod, host);
+  const factory = local?.find(image) ?? processWide.find(image);
+  return factory ? factory.create(container, pod, host) : new IdleProcess(container, pod, host);
 }

@@ -1,0 +1,334 @@
+/**
+ * The scars agent inside the simulator: containers whose image is `scars-agent` run the very mode
+ * code of `src/agent` through SimHost, and the cluster reacts to it as to a real program — its
+ * memory is OOM-killed at the limit, its servers answer the kubelet's probes over real loopback
+ * sockets, its lines are the pod's log. Seen through the API only (client-node), plus the sim
+ * network's counters for what was (not) sent.
+ */
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAgentLog, type AgentLine } from '../../src/agent/output.ts';
+import { isLoopbackAddress } from '../../src/agent/host/loopback-guard.ts';
+import { startSimCluster } from '../../src/sim/cluster.ts';
+import { PODS } from '../../src/sim/kinds/resources.ts';
+import { startTestSim, type TestSim } from '../support/sim.ts';
+
+/** Simulated seconds per wall second: a 20 s warm-up is a wall second. */
+const SCALE = 20;
+
+let t: TestSim;
+let core: CoreV1Api;
+beforeAll(async () => {
+  t = await startTestSim({ timeScale: SCALE });
+  const kc = new KubeConfig();
+  kc.loadFromFile(t.kubeconfigPath);
+  core = kc.makeApiClient(CoreV1Api);
+});
+afterAll(async () => {
+  await t?.sim.stop();
+});
+
+const WORKER = 'scars-worker';
+
+function agentPod(
+  name: string,
+  args: string[] | undefined,
+  extra: { container?: Record<string, unknown>; spec?: Record<string, unknown> } = {},
+) {
+  return {
+    metadata: { name, labels: { app: name } },
+    spec: {
+      nodeSelector: { 'kubernetes.io/hostname': WORKER },
+      containers: [
+        {
+          name: 'agent',
+          image: 'ghcr.io/acme/scars-agent:dev',
+          ...(args ? { args } : {}),
+          ports: [{ name: 'http', containerPort: 8080 }],
+          ...extra.container,
+        },
+      ],
+      ...extra.spec,
+    },
+  };
+}
+
+/** Polls a pod until `check` holds (wall time). */
+async function untilPod(
+  name: string,
+  what: string,
+  check: (p: V1Pod) => boolean,
+  ms = 10_000,
+): Promise<V1Pod> {
+  const end = Date.now() + ms;
+  let last: V1Pod | undefined;
+  for (;;) {
+    last = await core.readNamespacedPod({ name, namespace: 'default' });
+    if (check(last)) return last;
+    if (Date.now() > end) {
+      const log = await logOf(name).catch(() => '');
+      throw new Error(
+        `timed out waiting for ${name}: ${what}; status: ${JSON.stringify(last.status, null, 1).slice(0, 3000)}\nlog:\n${log.slice(-3000)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const logOf = (name: string, previous = false) =>
+  core.readNamespacedPodLog({ name, namespace: 'default', container: 'agent', previous });
+
+const linesOf = async (name: string, previous = false): Promise<AgentLine[]> =>
+  parseAgentLog(await logOf(name, previous));
+
+const status = (p: V1Pod) => p.status?.containerStatuses?.[0];
+const isReady = (p: V1Pod) =>
+  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const terminated = (p: V1Pod) => status(p)?.state?.terminated;
+
+async function eventsOf(name: string) {
+  const list = await core.listNamespacedEvent({
+    namespace: 'default',
+    fieldSelector: `involvedObject.name=${name}`,
+  });
+  return list.items;
+}
+
+describe('memhog', () => {
+  it('past its 200Mi limit the agent is OOMKilled (137) and restarted; control: a 512Mi limit holds the 300Mi target', async () => {
+    const args = ['memhog', '--target', '300Mi', '--rate', '100Mi/s'];
+    const limits = (memory: string) => ({ container: { resources: { limits: { memory, cpu: '100m' } } } });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('hog-small', args, limits('200Mi')),
+    });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('hog-big', args, limits('512Mi')),
+    });
+
+    const killed = await untilPod(
+      'hog-small',
+      'an OOM kill and a restart',
+      (p) => (status(p)?.restartCount ?? 0) >= 1,
+    );
+    expect(status(killed)?.lastState?.terminated).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
+    // The killed instance wrote its progress and never a summary: SIGKILL leaves no last words.
+    const previous = await linesOf('hog-small', true);
+    expect(previous.map((l) => l.event)).toContain('start-hog');
+    expect(previous.some((l) => l.event === 'target-reached' || l.event === 'summary')).toBe(false);
+    expect(previous[0]).toMatchObject({ event: 'start', host: 'sim', hostname: 'hog-small' });
+
+    await expect
+      .poll(async () => (await linesOf('hog-big')).map((l) => l.event), { timeout: 10_000, interval: 50 })
+      .toContain('target-reached');
+    const big = await core.readNamespacedPod({ name: 'hog-big', namespace: 'default' });
+    expect(big.status?.phase).toBe('Running');
+    expect(status(big)?.restartCount).toBe(0);
+    expect(status(big)?.lastState?.terminated).toBeUndefined();
+    const reached = (await linesOf('hog-big')).find((l) => l.event === 'target-reached') as AgentLine & {
+      allocatedBytes: number;
+      workingSetBytes: number;
+    };
+    expect(reached.allocatedBytes).toBe(300 * 1024 * 1024);
+    expect(reached.workingSetBytes).toBeGreaterThan(300 * 1024 * 1024);
+  }, 20_000);
+});
+
+describe('serve and the kubelet probes', () => {
+  const readiness = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 };
+
+  it('a readiness probe on /readyz passes only after the 20s warm-up; control: without one it is Ready at once', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('warm', ['serve', '--warmup', '20s'], { container: { readinessProbe: readiness } }),
+    });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('cold', ['serve'], { container: { readinessProbe: readiness } }),
+    });
+    const cold = await untilPod('cold', 'Ready', isReady);
+    const warm = await untilPod('warm', 'Ready', isReady, 15_000);
+    const readyAfter = (p: V1Pod) => {
+      const ready = (p.status?.conditions ?? []).find((c) => c.type === 'Ready');
+      const started = status(p)?.state?.running?.startedAt;
+      return (new Date(ready?.lastTransitionTime ?? 0).getTime() - new Date(started ?? 0).getTime()) / 1000;
+    };
+    expect(readyAfter(warm)).toBeGreaterThanOrEqual(19);
+    expect(readyAfter(cold)).toBeLessThanOrEqual(5);
+    // Not ready meanwhile: the kubelet saw /readyz answer 503 during the warm-up.
+    const unhealthy = (await eventsOf('warm')).filter((e) => e.reason === 'Unhealthy');
+    expect(
+      unhealthy.some((e) =>
+        /^Readiness probe failed: HTTP probe failed with statuscode: 503$/.test(e.message ?? ''),
+      ),
+    ).toBe(true);
+  }, 20_000);
+
+  it('a liveness probe on a port nothing listens on restarts the container', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('deaf', ['serve'], {
+        container: {
+          livenessProbe: { httpGet: { path: '/healthz', port: 9999 }, periodSeconds: 2, failureThreshold: 2 },
+        },
+      }),
+    });
+    const restarted = await untilPod('deaf', 'a restart', (p) => (status(p)?.restartCount ?? 0) >= 1, 15_000);
+    const ip = restarted.status?.podIP ?? '';
+    const events = await eventsOf('deaf');
+    expect(
+      events.some(
+        (e) =>
+          e.reason === 'Unhealthy' &&
+          e.message ===
+            `Liveness probe failed: Get "http://${ip}:9999/healthz": dial tcp ${ip}:9999: connect: connection refused`,
+      ),
+    ).toBe(true);
+    expect(
+      events.some(
+        (e) =>
+          e.reason === 'Killing' && e.message === 'Container agent failed liveness probe, will be restarted',
+      ),
+    ).toBe(true);
+    // SIGTERM: serve wound down and exited by itself.
+    expect(status(restarted)?.lastState?.terminated?.exitCode).toBe(0);
+  }, 20_000);
+});
+
+describe('httpprobe', () => {
+  it('three requests to a serve pod succeed, and the probe pod completes', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: agentPod('target', undefined) });
+    const target = await untilPod(
+      'target',
+      'running with an IP',
+      (p) => p.status?.phase === 'Running' && !!p.status.podIP,
+    );
+    const url = `http://${target.status?.podIP}:8080/`;
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('client', ['httpprobe', '--url', url, '--count', '3'], {
+        spec: { restartPolicy: 'Never' },
+      }),
+    });
+    const done = await untilPod('client', 'completed', (p) => terminated(p) !== undefined);
+    expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(done.status?.phase).toBe('Succeeded');
+    const lines = await linesOf('client');
+    const attempts = lines.filter((l) => 'outcome' in l && l.event !== 'summary');
+    expect(attempts).toHaveLength(3);
+    expect(attempts.every((l) => (l as { outcome?: string }).outcome === 'ok')).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ event: 'summary', exitCode: 0 });
+  }, 20_000);
+});
+
+describe('nothing leaves the machine', () => {
+  it('imdsprobe against the default 169.254.169.254 times out, and nothing was sent there', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('imds', ['imdsprobe', '--timeout', '1s'], { spec: { restartPolicy: 'Never' } }),
+    });
+    const done = await untilPod('imds', 'finished', (p) => terminated(p) !== undefined);
+    expect(terminated(done)?.exitCode).toBe(0);
+    const lines = await linesOf('imds');
+    const result = lines.find((l) => l.event === 'result');
+    expect(result).toMatchObject({ outcome: 'timeout', credentialsReturned: false });
+    expect(
+      lines
+        .filter((l) => l.event === 'attempt')
+        .every((l) => (l as { outcome?: string }).outcome === 'timeout'),
+    ).toBe(true);
+    const { real, dropped } = t.sim.network.destinations();
+    expect(dropped).toContain('169.254.169.254');
+    expect(real.every(isLoopbackAddress)).toBe(true);
+  }, 20_000);
+
+  it('dnsprobe with the default resolv.conf (cluster DNS 10.96.0.10, not served yet) times out', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod(
+        'dns',
+        ['dnsprobe', '--name', 'kubernetes.default', '--count', '1', '--expect', 'fail'],
+        {
+          spec: { restartPolicy: 'Never' },
+        },
+      ),
+    });
+    const done = await untilPod('dns', 'finished', (p) => terminated(p) !== undefined, 15_000);
+    expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    const attempts = (await linesOf('dns')).filter((l) => l.event === 'attempt');
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ outcome: 'timeout', addresses: [] });
+    expect(t.sim.network.destinations().dropped).toContain('10.96.0.10');
+  }, 20_000);
+});
+
+describe('the image', () => {
+  it('an executable the image does not hold cannot start: StartError (128), as containerd reports it', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('bash', ['-c', 'scars-agent serve'], {
+        container: { command: ['bash'] },
+        spec: { restartPolicy: 'Never' },
+      }),
+    });
+    const failed = await untilPod('bash', 'failed', (p) => p.status?.phase === 'Failed');
+    expect(terminated(failed)).toMatchObject({
+      exitCode: 128,
+      reason: 'StartError',
+      startedAt: new Date(0),
+      message:
+        'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: "bash": executable file not found in $PATH: unknown',
+    });
+    const reasons = (await eventsOf('bash')).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['Created', 'Failed']));
+    expect(reasons).not.toContain('Started');
+  });
+
+  it('the agent runs as `scars-agent` by path and under `sh -c`', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('versioned', ['--version'], {
+        container: { command: ['/usr/local/bin/scars-agent'] },
+        spec: { restartPolicy: 'Never' },
+      }),
+    });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: agentPod('shelled', ['exec scars-agent --version'], {
+        container: { command: ['/bin/sh', '-c'] },
+        spec: { restartPolicy: 'Never' },
+      }),
+    });
+    for (const name of ['versioned', 'shelled']) {
+      const done = await untilPod(name, 'completed', (p) => terminated(p) !== undefined);
+      expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
+      expect((await logOf(name)).trim()).toMatch(/^\d+\.\d+\.\d+/);
+    }
+  });
+});
+
+describe('stopping the cluster', () => {
+  it('closes every agent socket', async () => {
+    const sim = await startSimCluster({ timeScale: SCALE, tls: false, nodes: 2 });
+    try {
+      sim.registry.create(
+        PODS,
+        'default',
+        { apiVersion: 'v1', kind: 'Pod', ...agentPod('srv', undefined) } as never,
+        {
+          manager: 'test',
+        },
+      );
+      const end = Date.now() + 10_000;
+      while (sim.network.stats().listeners === 0 && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(sim.network.listeners()).toEqual([
+        expect.objectContaining({ podIP: expect.stringMatching(/^127\.64\./), port: 8080 }),
+      ]);
+    } finally {
+      await sim.stop();
+    }
+    expect(sim.network.stats().listeners).toBe(0);
+  });
+});
