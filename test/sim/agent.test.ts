@@ -7,7 +7,9 @@
  */
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAgentLog, type AgentLine } from '../../src/agent/output.ts';
+import type { AgentLine } from '../../src/agent/output.ts';
+import { KubeApi } from '../../src/harness/kube-api.ts';
+import { linesOf as modeLines, readAgentLines, summaryOf } from '../../src/observers/agent-log.ts';
 import { isLoopbackAddress } from '../../src/agent/host/loopback-guard.ts';
 import { startSimCluster } from '../../src/sim/cluster.ts';
 import { PODS } from '../../src/sim/kinds/resources.ts';
@@ -18,11 +20,13 @@ const SCALE = 20;
 
 let t: TestSim;
 let core: CoreV1Api;
+let kube: KubeApi;
 beforeAll(async () => {
   t = await startTestSim({ timeScale: SCALE });
   const kc = new KubeConfig();
   kc.loadFromFile(t.kubeconfigPath);
   core = kc.makeApiClient(CoreV1Api);
+  kube = new KubeApi(kc);
 });
 afterAll(async () => {
   await t?.sim.stop();
@@ -78,8 +82,9 @@ async function untilPod(
 const logOf = (name: string, previous = false) =>
   core.readNamespacedPodLog({ name, namespace: 'default', container: 'agent', previous });
 
-const linesOf = async (name: string, previous = false): Promise<AgentLine[]> =>
-  parseAgentLog(await logOf(name, previous));
+/** Through the harness's observer, as scenarios read agent pods. */
+const linesOf = (name: string, previous = false): Promise<AgentLine[]> =>
+  readAgentLines(kube, 'default', name, { container: 'agent', previous });
 
 const status = (p: V1Pod) => p.status?.containerStatuses?.[0];
 const isReady = (p: V1Pod) =>
@@ -215,10 +220,10 @@ describe('httpprobe', () => {
     expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(done.status?.phase).toBe('Succeeded');
     const lines = await linesOf('client');
-    const attempts = lines.filter((l) => 'outcome' in l && l.event !== 'summary');
+    const attempts = modeLines(lines, 'httpprobe').filter((l) => l.event === 'attempt');
     expect(attempts).toHaveLength(3);
-    expect(attempts.every((l) => (l as { outcome?: string }).outcome === 'ok')).toBe(true);
-    expect(lines.at(-1)).toMatchObject({ event: 'summary', exitCode: 0 });
+    expect(attempts.every((l) => l.event === 'attempt' && l.outcome === 'ok')).toBe(true);
+    expect(summaryOf(lines, 'httpprobe')).toMatchObject({ exitCode: 0, stoppedBy: 'count' });
   }, 20_000);
 });
 
