@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: figures, printed and written to reports/bench.json, never asserted.
- * `npm run bench -- sim`, `-- sim-scale` or `-- harness` runs one group.
+ * `npm run bench -- sim`, `-- sim-scale`, `-- harness` or `-- agent` runs one group.
  */
 import { Figures } from './figures.ts';
+import { benchAgent } from './agent.ts';
 import { benchJournal, benchLoad } from './harness.ts';
 import { benchSimApi } from './sim/api.ts';
 import { benchSimScale } from './sim/scale.ts';
@@ -21,6 +22,10 @@ if (!only || only === 'sim') {
 if (!only || only === 'sim-scale') {
   console.log('sim at scale (1,000 nodes, 100,000 pods)');
   await benchSimScale(figures);
+}
+if (!only || only === 'agent') {
+  console.log('agent (loopback only) and agent pods in the sim');
+  await benchAgent(figures);
 }
 figures.print();
 figures.write('reports/bench.json');
