@@ -5,12 +5,15 @@
  *   npm run image:agent                               # → scars-agent:<package version>
  *   npm run image:agent -- --image registry.local/scars-agent:dev
  *   SCARS_AGENT_IMAGE=scars-agent:dev npm run image:agent
+ *   agent: { image: … } in scars.config.ts / .yaml      # what scenarios deploy, so the default here
  *
  * Exit codes as elsewhere in scars: 0 built, 1 the build failed, 2 bad flags, 3 no Docker engine.
  */
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { packageVersion, REPO } from './build-agent.ts';
+import { ScarsError } from '../src/errors.ts';
+import { loadConfig } from '../src/harness/config.ts';
+import { REPO } from './build-agent.ts';
 
 export const DOCKERFILE = 'images/agent/Dockerfile';
 
@@ -42,7 +45,14 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return fail(2, `${(err as Error).message} (usage: image:agent [--image <name:tag>])`);
   }
-  image ||= process.env.SCARS_AGENT_IMAGE || `scars-agent:${packageVersion()}`;
+  image ||= process.env.SCARS_AGENT_IMAGE;
+  if (!image) {
+    try {
+      image = (await loadConfig(undefined)).agent.image;
+    } catch (err) {
+      return fail(2, err instanceof ScarsError ? err.message : String(err));
+    }
+  }
 
   const unavailable = await dockerUnavailable();
   if (unavailable)

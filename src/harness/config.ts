@@ -8,6 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, InputError } from '../errors.ts';
+import { AGENT_IMAGE_NAME, isAgentImage } from '../agent/image.ts';
+import { VERSION } from '../version.ts';
 import { STEPS } from './scenario.ts';
 import { displayPath } from './scenario-loader.ts';
 import { durationSchema, NAME_RE } from './scenario-schema.ts';
@@ -50,6 +52,17 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .default({}),
+  /** The agent image scenarios deploy (kind and real clusters pull it; the sim runs it in-process). */
+  agent: z
+    .strictObject({
+      image: z
+        .string()
+        .refine(isAgentImage, {
+          message: `expected an image named ${AGENT_IMAGE_NAME} (any registry and tag), such as ghcr.io/acme/${AGENT_IMAGE_NAME}:${VERSION}`,
+        })
+        .default(`${AGENT_IMAGE_NAME}:${VERSION}`),
+    })
+    .default({ image: `${AGENT_IMAGE_NAME}:${VERSION}` }),
 });
 
 export type ScarsConfigInput = z.input<typeof configSchema>;

@@ -11,7 +11,7 @@
  * holds is not modelled, and an executable the image does not hold cannot start.
  */
 import { posix } from 'node:path';
-import { AGENT_IMAGE_NAME } from './agent-image.ts';
+import { AGENT_IMAGE_NAME } from '../../agent/image.ts';
 
 /** The image's CMD: `serve` with its defaults (HTTP on 8080, /healthz and /readyz). */
 export const AGENT_DEFAULT_ARGS: readonly string[] = ['serve'];

@@ -30,7 +30,7 @@ import type {
 } from '../kubelet/runtime.ts';
 import { KUBELET_VERSION } from '../nodes.ts';
 import { containerProgram, inImage, notFoundReason, plainWords } from './agent-command.ts';
-import { isAgentImage } from './agent-image.ts';
+import { isAgentImage } from '../../agent/image.ts';
 import { SimHost } from './sim-host.ts';
 
 /** What the prober sends (the kubelet's User-Agent is `kube-probe/<major>.<minor>`). */

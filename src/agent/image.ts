@@ -1,6 +1,6 @@
 /**
- * Which containers run the scars agent in the sim: those whose image is named `scars-agent`,
- * whatever the registry, path, tag or digest (`scars-agent`, `scars-agent:0.1.0`,
+ * The agent image's name. The config's `agent.image` must carry it, and the sim runs the agent for
+ * every container whose image is named `scars-agent`, whatever the registry, path, tag or digest (`scars-agent`, `scars-agent:0.1.0`,
  * `ghcr.io/acme/scars-agent:dev`, `localhost:5000/scars-agent@sha256:…`). Only the last path
  * component counts, and it must be exactly the name: `scars-agent-foo` and `myscars-agent` are
  * other images.

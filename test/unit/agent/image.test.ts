@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imageName, isAgentImage } from '../../../../src/sim/agent/agent-image.ts';
+import { imageName, isAgentImage } from '../../../src/agent/image.ts';
 
 describe('isAgentImage', () => {
   it.each([
