@@ -141,7 +141,9 @@ describe('memhog', () => {
 });
 
 describe('serve and the kubelet probes', () => {
-  const readiness = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 };
+  // Real sockets run in wall time: at time scale 20 the default 1 s probe timeout is 50 ms of wall
+  // time, which a busy CI machine can miss. 10 s (half a wall second) keeps the test about warm-up.
+  const readiness = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, timeoutSeconds: 10 };
 
   it('a readiness probe on /readyz passes only after the 20s warm-up; control: without one it is Ready at once', async () => {
     await core.createNamespacedPod({
@@ -212,7 +214,7 @@ describe('httpprobe', () => {
     const url = `http://${target.status?.podIP}:8080/`;
     await core.createNamespacedPod({
       namespace: 'default',
-      body: agentPod('client', ['httpprobe', '--url', url, '--count', '3'], {
+      body: agentPod('client', ['httpprobe', '--url', url, '--count', '3', '--timeout', '20s'], {
         spec: { restartPolicy: 'Never' },
       }),
     });

@@ -13,7 +13,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function network(timeScale = 100) {
+function network(timeScale = 1) {
   const clock = new SimClock(timeScale);
   const net = new SimNetwork(clock);
   cleanups.push(
