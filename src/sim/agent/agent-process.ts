@@ -54,12 +54,20 @@ export class AgentProcess implements SimProcess {
     ctx: SimContext,
     argv: readonly string[],
   ) {
+    const podRef = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
     this.network = ctx.network.attach({
-      kind: 'pod',
+      kind: pod.spec?.hostNetwork ? 'node' : 'pod',
       ip: processHost.podIP,
+      nodeName: processHost.nodeName,
+      pod: podRef,
       log: (line) => processHost.log(line),
     });
-    this.prober = ctx.network.attach({ kind: 'node', ip: processHost.nodeIP, log: () => {} });
+    this.prober = ctx.network.attach({
+      kind: 'node',
+      ip: processHost.nodeIP,
+      nodeName: processHost.nodeName,
+      log: () => {},
+    });
     this.host = new SimHost({
       pod,
       container,

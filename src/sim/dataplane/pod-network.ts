@@ -64,8 +64,38 @@ export type Route =
   | { kind: 'real'; address: string; port: number; mapped: boolean }
   /** Nothing listens at this sim address: refused at once (a RST, an ICMP port unreachable). */
   | { kind: 'refused' }
-  /** No route (or a name nothing resolves yet): nothing is sent; the caller times out. */
-  | { kind: 'dropped' };
+  /** No route, or a policy drops it: nothing is sent; the caller times out. */
+  | { kind: 'dropped' }
+  /**
+   * Answered in-process (the cluster DNS, a node's DNS cache): `exchange` returns the reply, or
+   * undefined when the server drops the query (the caller then times out).
+   */
+  | { kind: 'dns'; exchange(query: Uint8Array, transport: 'udp' | 'tcp'): Promise<Uint8Array | undefined> };
+
+/** A destination as the data plane sees it. */
+export interface Destination {
+  ip: string;
+  port: number;
+  transport: 'tcp' | 'udp';
+}
+
+/**
+ * One stage of the data plane, in the order a packet meets them on a node:
+ * - `intercept`: answered on the node before any NAT (NodeLocal DNSCache binds the kube-dns IP on
+ *   every node it runs on);
+ * - `translate`: kube-proxy's DNAT, a Service's ClusterIP:port to one ready endpoint's
+ *   podIP:targetPort (`refused` when the Service has no endpoints, as kube-proxy's REJECT rule);
+ * - `admit`: NetworkPolicy, on the translated destination (false: dropped);
+ * - `deliver`: something in-process at that address (a CoreDNS pod's DNS server, the fake
+ *   metadata service at 169.254.169.254).
+ * Anything no stage claims goes to the listener table, real loopback, or nowhere.
+ */
+export interface RoutingStage {
+  intercept?(dest: Destination, source: NetworkSource): Route | undefined;
+  translate?(dest: Destination, source: NetworkSource): Destination | 'refused' | 'dropped' | undefined;
+  admit?(dest: Destination, source: NetworkSource, original: Destination): boolean;
+  deliver?(dest: Destination, source: NetworkSource): Route | undefined;
+}
 
 export interface SimNetworkStats {
   /** Listeners open now. */
@@ -76,8 +106,10 @@ export interface SimNetworkStats {
   real: number;
   /** Connections to a sim address nobody listens on. */
   refused: number;
-  /** Sends to unrouted destinations: nothing left the process. */
+  /** Sends to unrouted destinations, or dropped by a policy: nothing left the process. */
   dropped: number;
+  /** DNS queries answered in-process (cluster DNS, node caches). */
+  answered: number;
 }
 
 interface TableEntry {
@@ -89,11 +121,15 @@ interface TableEntry {
   owner: NetworkAttachment;
 }
 
-/** Who is connecting: a pod (its containers) or a node (the kubelet's prober). */
+/** Who is connecting: a pod (its containers), a node (the kubelet's prober), or the machine outside the sim. */
 export interface NetworkSource {
-  kind: 'pod' | 'node';
+  kind: 'pod' | 'node' | 'host';
   /** The pod IP (the node IP for hostNetwork pods and for the node itself). */
   ip: string;
+  /** The node the source runs on (absent for the host). */
+  nodeName?: string;
+  /** The pod, for NetworkPolicy's selectors. */
+  pod?: { namespace: string; name: string };
   /** Writes one line where the owner's output goes (the container log for pods). */
   log(line: string): void;
 }
@@ -105,7 +141,8 @@ export class SimNetwork {
   private readonly realDestinations = new Set<string>();
   private readonly droppedDestinations = new Set<string>();
   private closing: Promise<void> | undefined;
-  private readonly counters = { fallbacks: 0, real: 0, refused: 0, dropped: 0 };
+  private readonly counters = { fallbacks: 0, real: 0, refused: 0, dropped: 0, answered: 0 };
+  private readonly stages: RoutingStage[] = [];
   /** The real clients, behind the loopback guard: nothing else can ever be reached (servers: `bind`). */
   readonly real: HostNetwork = loopbackOnly({
     dnsExchange,
@@ -136,19 +173,65 @@ export class SimNetwork {
     return this.closing !== undefined;
   }
 
+  /** Adds a stage of the data plane (Services, DNS, NetworkPolicy, …); returns its removal. */
+  use(stage: RoutingStage): () => void {
+    this.stages.push(stage);
+    return () => {
+      const i = this.stages.indexOf(stage);
+      if (i >= 0) this.stages.splice(i, 1);
+    };
+  }
+
   /** Decides where a connection (or a UDP datagram) goes, and counts it. */
-  route(address: string, port: number, transport: 'tcp' | 'udp' = 'tcp'): Route {
-    const ip = unmapped(address);
-    let route: Route;
-    if (isIP(ip) === 0) {
-      route =
-        ip === 'localhost'
-          ? { kind: 'real', address: '127.0.0.1', port, mapped: false }
-          : { kind: 'dropped' };
-    } else if (isSimAddress(ip)) {
-      // The table holds TCP listeners only: no sim address serves UDP yet.
+  route(address: string, port: number, transport: 'tcp' | 'udp', source: NetworkSource): Route {
+    const route = this.decide(unmapped(address), port, transport, source);
+    if (route.kind === 'real') {
+      this.counters.real++;
+      this.realDestinations.add(route.address);
+    } else if (route.kind === 'refused') this.counters.refused++;
+    else if (route.kind === 'dns') this.counters.answered++;
+    else {
+      this.counters.dropped++;
+      this.droppedDestinations.add(unmapped(address));
+    }
+    return route;
+  }
+
+  private decide(ip: string, port: number, transport: 'tcp' | 'udp', source: NetworkSource): Route {
+    if (isIP(ip) === 0)
+      return ip === 'localhost'
+        ? { kind: 'real', address: '127.0.0.1', port, mapped: false }
+        : { kind: 'dropped' };
+    const original: Destination = { ip, port, transport };
+    for (const stage of this.stages) {
+      const intercepted = stage.intercept?.(original, source);
+      if (intercepted) return intercepted;
+    }
+    let dest = original;
+    for (const stage of this.stages) {
+      const translated = stage.translate?.(original, source);
+      if (translated === 'refused') return { kind: 'refused' };
+      if (translated === 'dropped') return { kind: 'dropped' };
+      if (translated) {
+        dest = translated;
+        break;
+      }
+    }
+    for (const stage of this.stages)
+      if (stage.admit && !stage.admit(dest, source, original)) return { kind: 'dropped' };
+    for (const stage of this.stages) {
+      const delivered = stage.deliver?.(dest, source);
+      if (delivered) return delivered;
+    }
+    return this.lookup(dest);
+  }
+
+  /** The listener table for the sim's own addresses, real loopback for the rest of 127/8, else nothing. */
+  private lookup({ ip, port, transport }: Destination): Route {
+    if (isSimAddress(ip)) {
+      // The table holds TCP listeners only: no sim address serves UDP by itself.
       const entry = transport === 'tcp' ? this.table.get(`${ip}:${port}`) : undefined;
-      route = entry
+      return entry
         ? {
             kind: 'real',
             address: entry.actual.address,
@@ -156,17 +239,9 @@ export class SimNetwork {
             mapped: entry.actual.address !== ip || entry.actual.port !== port,
           }
         : { kind: 'refused' };
-    } else if (isLoopbackAddress(ip)) route = { kind: 'real', address: ip, port, mapped: false };
-    else route = { kind: 'dropped' };
-    if (route.kind === 'real') {
-      this.counters.real++;
-      this.realDestinations.add(route.address);
-    } else if (route.kind === 'refused') this.counters.refused++;
-    else {
-      this.counters.dropped++;
-      this.droppedDestinations.add(ip);
     }
-    return route;
+    if (isLoopbackAddress(ip)) return { kind: 'real', address: ip, port, mapped: false };
+    return { kind: 'dropped' };
   }
 
   stats(): SimNetworkStats {
@@ -270,6 +345,44 @@ export class NetworkAttachment implements HostNetwork {
   }
 
   /**
+   * A DNS query answered in-process: the reply when the server gives one within the caller's
+   * timeout (sim clock), else the timeout, as for a lost datagram.
+   */
+  private answered(
+    what: string,
+    route: Extract<Route, { kind: 'dns' }>,
+    query: Uint8Array,
+    options: DnsExchangeOptions,
+  ): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let settled = false;
+      const timer = this.clock.setTimeout(() => {
+        this.timers.delete(timer);
+        if (settled) return;
+        settled = true;
+        reject(timeoutError(what, options.timeoutMs));
+      }, options.timeoutMs);
+      this.timers.add(timer);
+      route.exchange(query, options.transport).then(
+        (reply) => {
+          if (settled || reply === undefined) return; // dropped: the timer answers
+          settled = true;
+          this.clock.clearTimeout(timer);
+          this.timers.delete(timer);
+          resolve(reply);
+        },
+        (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.clock.clearTimeout(timer);
+          this.timers.delete(timer);
+          reject(toHostNetworkError(err, what));
+        },
+      );
+    });
+  }
+
+  /**
    * Runs a real operation with the timeout in wall time and puts the caller's view back in its
    * errors: the destination it asked for, and its timeout in simulated milliseconds.
    */
@@ -304,12 +417,13 @@ export class NetworkAttachment implements HostNetwork {
   async dnsExchange(server: Endpoint, query: Uint8Array, options: DnsExchangeOptions): Promise<Uint8Array> {
     const what = `DNS query to ${server.address}:${server.port}/${options.transport}`;
     if (this.closed) return this.gone(what);
-    const route = this.network.route(server.address, server.port, options.transport);
+    const route = this.network.route(server.address, server.port, options.transport, this.source);
     if (route.kind === 'dropped') return this.dropped(what, options.timeoutMs);
     if (route.kind === 'refused')
       return options.transport === 'udp'
         ? Promise.reject(new HostNetworkError('ECONNREFUSED', `${what}: recvmsg ECONNREFUSED`))
         : this.refused(what, server.address, server.port);
+    if (route.kind === 'dns') return this.answered(what, route, query, options);
     return this.real(what, options.timeoutMs, this.rewriteFor(route, server.address, server.port), (wall) =>
       this.network.real.dnsExchange({ address: route.address, port: route.port }, query, {
         ...options,
@@ -324,9 +438,9 @@ export class NetworkAttachment implements HostNetwork {
     const url = new URL(request.url);
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    const route = this.network.route(host, port);
+    const route = this.network.route(host, port, 'tcp', this.source);
     if (route.kind === 'dropped') return this.dropped(what, request.timeoutMs);
-    if (route.kind === 'refused') return this.refused(what, host, port);
+    if (route.kind !== 'real') return this.refused(what, host, port);
     let target = request;
     if (route.mapped) {
       const actual = new URL(request.url);
@@ -345,9 +459,9 @@ export class NetworkAttachment implements HostNetwork {
   async tlsConnect(options: TlsConnectOptions): Promise<TlsPeer> {
     const what = `TLS handshake with ${options.host}:${options.port}`;
     if (this.closed) return this.gone(what);
-    const route = this.network.route(options.host, options.port);
+    const route = this.network.route(options.host, options.port, 'tcp', this.source);
     if (route.kind === 'dropped') return this.dropped(what, options.timeoutMs);
-    if (route.kind === 'refused') return this.refused(what, options.host, options.port);
+    if (route.kind !== 'real') return this.refused(what, options.host, options.port);
     return this.real(what, options.timeoutMs, this.rewriteFor(route, options.host, options.port), (wall) =>
       this.network.real.tlsConnect({
         ...options,
@@ -364,9 +478,9 @@ export class NetworkAttachment implements HostNetwork {
   tcpConnect(address: string, port: number, timeoutMs: number): Promise<void> {
     const what = `dial tcp ${address}:${port}`;
     if (this.closed) return this.gone(what);
-    const route = this.network.route(address, port);
+    const route = this.network.route(address, port, 'tcp', this.source);
     if (route.kind === 'dropped') return this.dropped(what, timeoutMs);
-    if (route.kind === 'refused') return this.refused(what, address, port);
+    if (route.kind !== 'real') return this.refused(what, address, port);
     return this.real(
       what,
       timeoutMs,
