@@ -10,6 +10,7 @@ import type { SimClock } from './clock.ts';
 import { createSimCore } from './context.ts';
 import { simComponents, type SimStats } from './components.ts';
 import { resourceAt, type ResourceType } from './kinds/registry.ts';
+import type { DataPlane } from './dataplane/index.ts';
 import type { SimNetwork } from './dataplane/pod-network.ts';
 import type { PodLogStore } from './kubelet/pod-logs.ts';
 import { registerNodes } from './nodes.ts';
@@ -61,6 +62,8 @@ export interface SimCluster {
   logs: PodLogStore;
   /** The data plane: containers' listeners and where their connections went. */
   network: SimNetwork;
+  /** Services, cluster DNS, NetworkPolicy, the metadata service and Ingress; absent with `apiOnly`. */
+  dataPlane: DataPlane | undefined;
   nodes: string[];
   /** Whether pods get scheduled and run (scheduler, workload controllers, kubelets): false with `apiOnly`. */
   runsWorkloads: boolean;
@@ -127,6 +130,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const components = simComponents(ctx, { apiOnly: options.apiOnly ?? false });
   const controllers = components.all;
   for (const c of controllers) c.start();
+  const dataPlane = components.dataPlane;
 
   let server: RunningApiServer;
   try {
@@ -141,7 +145,15 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   } catch (error) {
     for (const c of [...controllers].reverse()) c.stop();
     clock.stop();
-    await ctx.network.close();
+    await Promise.all([ctx.network.close(), dataPlane?.close()]);
+    throw error;
+  }
+  try {
+    await dataPlane?.ready();
+  } catch (error) {
+    for (const c of [...controllers].reverse()) c.stop();
+    clock.stop();
+    await Promise.all([server.close(), ctx.network.close(), dataPlane?.close()]);
     throw error;
   }
   registry.create(
@@ -191,6 +203,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     registry,
     logs,
     network: ctx.network,
+    dataPlane,
     nodes,
     runsWorkloads: !(options.apiOnly ?? false),
     stats: () => components.stats(),
@@ -202,7 +215,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       stopped = true;
       for (const c of [...controllers].reverse()) c.stop();
       clock.stop();
-      await Promise.all([server.close(), ctx.network.close()]);
+      await Promise.all([server.close(), ctx.network.close(), dataPlane?.close()]);
     },
   };
 }

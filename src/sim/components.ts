@@ -3,6 +3,7 @@
  * the controller manager's controllers, the scheduler and every node's kubelet. All of them act
  * only through the registry (the API's code path) and time themselves with the one sim clock.
  */
+import { createDataPlane, type DataPlane } from './dataplane/index.ts';
 import { AgentPrograms } from './agent/agent-process.ts';
 import type { SimContext } from './context.ts';
 import type { Controller } from './controllers/controller.ts';
@@ -32,6 +33,8 @@ export interface SimStats extends KubeletStats {
 export interface SimComponents {
   /** Started in order, stopped in reverse. */
   all: Controller[];
+  /** Services, DNS, NetworkPolicy, metadata service, Ingress (none with `apiOnly`). */
+  dataPlane: DataPlane | undefined;
   stats(): SimStats;
 }
 
@@ -44,6 +47,7 @@ export function simComponents(ctx: SimContext, options: { apiOnly?: boolean } = 
   if (options.apiOnly) {
     return {
       all: [...base, new PodTermination(ctx.registry, ctx.logs)],
+      dataPlane: undefined,
       stats: () => ({
         scheduled: 0,
         unschedulable: 0,
@@ -63,6 +67,7 @@ export function simComponents(ctx: SimContext, options: { apiOnly?: boolean } = 
     };
   }
   const kubelets = new Kubelets(ctx);
+  const dataPlane = createDataPlane(ctx);
   const scheduler = new Scheduler(ctx);
   const all: Controller[] = [
     ...base,
@@ -80,9 +85,11 @@ export function simComponents(ctx: SimContext, options: { apiOnly?: boolean } = 
     new EndpointsController(ctx),
     new EndpointSliceController(ctx),
     new PodGcController(ctx),
+    ...dataPlane.parts,
   ];
   return {
     all,
+    dataPlane,
     stats: () => {
       const s = scheduler.stats();
       return { ...kubelets.stats(), scheduled: s.scheduled, unschedulable: s.failed };

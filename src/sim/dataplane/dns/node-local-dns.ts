@@ -1,0 +1,16 @@
+/** Placeholder: being written. */
+import type { SimContext } from '../../context.ts';
+import type { DataPlanePart } from '../part.ts';
+
+export class NodeLocalDns implements DataPlanePart {
+  readonly name = 'node-local-dns';
+  constructor(readonly ctx: SimContext) {}
+  start(): void {}
+  stop(): void {}
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
