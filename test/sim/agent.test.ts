@@ -230,32 +230,28 @@ describe('httpprobe', () => {
 });
 
 describe('nothing leaves the machine', () => {
-  it('imdsprobe against the default 169.254.169.254 times out, and nothing was sent there', async () => {
+  it('imdsprobe against the default 169.254.169.254 gets the sim’s fake metadata service; nothing was sent there', async () => {
     await core.createNamespacedPod({
       namespace: 'default',
-      body: agentPod('imds', ['imdsprobe', '--timeout', '1s'], { spec: { restartPolicy: 'Never' } }),
+      body: agentPod('imds', ['imdsprobe', '--timeout', '20s'], { spec: { restartPolicy: 'Never' } }),
     });
     const done = await untilPod('imds', 'finished', (p) => terminated(p) !== undefined);
     expect(terminated(done)?.exitCode).toBe(0);
     const lines = await linesOf('imds');
     const result = lines.find((l) => l.event === 'result');
-    expect(result).toMatchObject({ outcome: 'timeout', credentialsReturned: false });
-    expect(
-      lines
-        .filter((l) => l.event === 'attempt')
-        .every((l) => (l as { outcome?: string }).outcome === 'timeout'),
-    ).toBe(true);
-    const { real, dropped } = t.sim.network.destinations();
-    expect(dropped).toContain('169.254.169.254');
+    expect(result).toMatchObject({ outcome: 'reachable', credentialsReturned: true });
+    // Answered in the sim (127.0.0.1), never routed to the link-local address.
+    const { real } = t.sim.network.destinations();
+    expect(real).not.toContain('169.254.169.254');
     expect(real.every(isLoopbackAddress)).toBe(true);
   }, 20_000);
 
-  it('dnsprobe with the default resolv.conf (cluster DNS 10.96.0.10, not served yet) times out', async () => {
+  it('dnsprobe with the default resolv.conf is answered by the sim’s cluster DNS; nothing was sent to 10.96.0.10', async () => {
     await core.createNamespacedPod({
       namespace: 'default',
       body: agentPod(
         'dns',
-        ['dnsprobe', '--name', 'kubernetes.default', '--count', '1', '--expect', 'fail'],
+        ['dnsprobe', '--name', 'kubernetes.default', '--count', '1', '--timeout', '20s'],
         {
           spec: { restartPolicy: 'Never' },
         },
@@ -265,8 +261,15 @@ describe('nothing leaves the machine', () => {
     expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
     const attempts = (await linesOf('dns')).filter((l) => l.event === 'attempt');
     expect(attempts).toHaveLength(1);
-    expect(attempts[0]).toMatchObject({ outcome: 'timeout', addresses: [] });
-    expect(t.sim.network.destinations().dropped).toContain('10.96.0.10');
+    // The search list: kubernetes.default.default.svc.cluster.local (NXDOMAIN), then the Service.
+    expect(attempts[0]).toMatchObject({
+      outcome: 'ok',
+      addresses: ['10.96.0.1'],
+      answeredName: 'kubernetes.default.svc.cluster.local',
+    });
+    const { real } = t.sim.network.destinations();
+    expect(real).not.toContain('10.96.0.10');
+    expect(real.every(isLoopbackAddress)).toBe(true);
   }, 20_000);
 });
 
@@ -327,10 +330,11 @@ describe('stopping the cluster', () => {
           manager: 'test',
         },
       );
+      // The agent's server on 8080 (the CoreDNS replicas' metrics listeners on 9153 are there too).
+      const agentListeners = () => sim.network.listeners().filter((l) => l.port === 8080);
       const end = Date.now() + 10_000;
-      while (sim.network.stats().listeners === 0 && Date.now() < end)
-        await new Promise((r) => setTimeout(r, 20));
-      expect(sim.network.listeners()).toEqual([
+      while (agentListeners().length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(agentListeners()).toEqual([
         expect.objectContaining({ podIP: expect.stringMatching(/^127\.64\./), port: 8080 }),
       ]);
     } finally {

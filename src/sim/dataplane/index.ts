@@ -4,7 +4,7 @@
  * pods' own sockets (pod-network.ts). The Ingress controller fronts Services for clients outside.
  */
 import type { SimContext } from '../context.ts';
-import { ClusterDns } from './dns/cluster-dns.ts';
+import { ClusterDns, DEFAULT_CLUSTER_DNS_OPTIONS } from './dns/cluster-dns.ts';
 import { NodeLocalDns } from './dns/node-local-dns.ts';
 import { IngressController } from './ingress.ts';
 import { KubeProxy } from './kube-proxy.ts';
@@ -28,9 +28,11 @@ export interface DataPlane {
 }
 
 export function createDataPlane(ctx: SimContext): DataPlane {
-  const kubeProxy = new KubeProxy(ctx);
+  // The cluster DNS serves host clients on the kube-dns mirror itself (UDP and TCP).
+  const kubeProxy = new KubeProxy(ctx, { reservedHostAddresses: [DEFAULT_CLUSTER_DNS_OPTIONS.hostAddress] });
   const dns = new ClusterDns(ctx);
-  const nodeLocalDns = new NodeLocalDns(ctx);
+  // The nodes' resolver is the cluster DNS's upstream stub (what CoreDNS forwards to as well).
+  const nodeLocalDns = new NodeLocalDns(ctx, { clusterDns: dns });
   const policies = new NetworkPolicies(ctx);
   const metadata = new FakeMetadataService(ctx);
   const ingress = new IngressController(ctx);

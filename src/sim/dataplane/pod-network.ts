@@ -223,7 +223,9 @@ export class SimNetwork {
       const delivered = stage.deliver?.(dest, source);
       if (delivered) return delivered;
     }
-    return this.lookup(dest);
+    const route = this.lookup(dest);
+    // After a translation (DNAT) the socket is never where the client aimed: callers must rewrite.
+    return route.kind === 'real' && dest !== original ? { ...route, mapped: true } : route;
   }
 
   /** The listener table for the sim's own addresses, real loopback for the rest of 127/8, else nothing. */

@@ -260,6 +260,12 @@ export const RESOURCES: readonly ResourceType[] = [
   }),
   define({
     gv: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    plural: 'ingressclasses',
+    namespaced: false,
+  }),
+  define({
+    gv: 'networking.k8s.io/v1',
     kind: 'Ingress',
     plural: 'ingresses',
     shortNames: ['ing'],

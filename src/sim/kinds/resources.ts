@@ -26,3 +26,4 @@ export const JOBS = served('batch/v1', 'jobs');
 export const LEASES = served('coordination.k8s.io/v1', 'leases');
 export const ENDPOINT_SLICES = served('discovery.k8s.io/v1', 'endpointslices');
 export const PDBS = served('policy/v1', 'poddisruptionbudgets');
+export const NETWORK_POLICIES = served('networking.k8s.io/v1', 'networkpolicies');
