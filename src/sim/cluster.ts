@@ -13,6 +13,7 @@ import { resourceAt, type ResourceType } from './kinds/registry.ts';
 import type { DataPlane } from './dataplane/index.ts';
 import type { SimNetwork } from './dataplane/pod-network.ts';
 import type { PodLogStore } from './kubelet/pod-logs.ts';
+import { ENDPOINT_SLICES, ENDPOINTS } from './kinds/resources.ts';
 import { registerNodes } from './nodes.ts';
 import type { ObjectStore } from './store/object-store.ts';
 import type { Registry } from './api/rest/registry.ts';
@@ -170,6 +171,9 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     },
     manager,
   );
+  // The apiserver's endpoint reconciler publishes its own address for the selector-less
+  // `kubernetes` Service, so pods reach the API at 10.96.0.1:443 through kube-proxy.
+  if (!(options.apiOnly ?? false)) publishApiServerEndpoints(registry, host, server.port);
 
   const kubeconfig = (): KubeconfigDocument => ({
     apiVersion: 'v1',
@@ -218,4 +222,33 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       await Promise.all([server.close(), ctx.network.close(), dataPlane?.close()]);
     },
   };
+}
+
+function publishApiServerEndpoints(registry: SimCluster['registry'], host: string, port: number): void {
+  const manager = { manager: 'kube-apiserver' };
+  const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
+  registry.create(
+    ENDPOINTS,
+    'default',
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', labels },
+      subsets: [{ addresses: [{ ip: host }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+    },
+    manager,
+  );
+  registry.create(
+    ENDPOINT_SLICES,
+    'default',
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [host], conditions: { ready: true } }],
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+    },
+    manager,
+  );
 }

@@ -117,6 +117,15 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
       io.stdout.write(
         `scars sim: ready at ${sim.url} · ${sim.nodes.length} node${sim.nodes.length === 1 ? '' : 's'}${topology ? ` (${topology.source})` : ''} · time ×${args['time-scale']}${args['api-only'] ? ' · API only' : ''} · KUBECONFIG=${path} (context ${SIM_CONTEXT})\n`,
       );
+      const plane = sim.dataPlane;
+      if (plane) {
+        // Where a client on this machine reaches what the data plane serves (all loopback).
+        const at = (a: { host: string; port: number }) => `${a.host}:${a.port}`;
+        const ingress = plane.ingress.address();
+        io.stdout.write(
+          `scars sim: cluster DNS at ${at(plane.dns.address())} (dig -p ${plane.dns.address().port} @${plane.dns.address().host} kubernetes.default.svc.cluster.local) · Ingress http://${at(ingress.http)} https://${at(ingress.https)} · Services at their loopback mirror (ClusterIP 10.96.a.b → 127.32.a.b) or as listed by the sim's kube-proxy\n`,
+        );
+      }
       const signal = await new Promise<NodeJS.Signals>((done) => {
         process.once('SIGINT', () => done('SIGINT'));
         process.once('SIGTERM', () => done('SIGTERM'));
