@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: figures, printed and written to reports/bench.json, never asserted.
- * `npm run bench -- sim`, `-- sim-scale`, `-- harness` or `-- agent` runs one group.
+ * `npm run bench -- sim`, `-- sim-scale`, `-- harness`, `-- agent` or `-- dataplane` runs one group.
  */
 import { Figures } from './figures.ts';
 import { benchAgent } from './agent.ts';
 import { benchJournal, benchLoad } from './harness.ts';
 import { benchSimApi } from './sim/api.ts';
+import { benchSimDataPlane } from './sim/dataplane.ts';
 import { benchSimScale } from './sim/scale.ts';
 
 const only = process.argv[2];
@@ -26,6 +27,10 @@ if (!only || only === 'sim-scale') {
 if (!only || only === 'agent') {
   console.log('agent (loopback only) and agent pods in the sim');
   await benchAgent(figures);
+}
+if (!only || only === 'dataplane') {
+  console.log('sim data plane (Service frontends, cluster DNS)');
+  await benchSimDataPlane(figures);
 }
 figures.print();
 figures.write('reports/bench.json');

@@ -5,114 +5,77 @@
  * sockets, its lines are the pod's log. Seen through the API only (client-node), plus the sim
  * network's counters for what was (not) sent.
  */
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentLine } from '../../src/agent/output.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { linesOf as modeLines, readAgentLines, summaryOf } from '../../src/observers/agent-log.ts';
+import type { KubeApi } from '../../src/harness/kube-api.ts';
+import { linesOf as modeLines, summaryOf } from '../../src/observers/agent-log.ts';
 import { isLoopbackAddress } from '../../src/agent/host/loopback-guard.ts';
 import { startSimCluster } from '../../src/sim/cluster.ts';
 import { PODS } from '../../src/sim/kinds/resources.ts';
-import { startTestSim, type TestSim } from '../support/sim.ts';
+import {
+  agentLines,
+  agentLog,
+  type AgentPodOptions,
+  agentPod as agentPodSpec,
+  eventsOf,
+  isReady,
+  terminated,
+  untilPod,
+  WORKER,
+} from '../support/agent-pods.ts';
+import { simClients, startTestSim, type TestSim } from '../support/sim.ts';
 
 /** Simulated seconds per wall second: a 20 s warm-up is a wall second. */
 const SCALE = 20;
+const NS = 'default';
 
 let t: TestSim;
 let core: CoreV1Api;
 let kube: KubeApi;
 beforeAll(async () => {
   t = await startTestSim({ timeScale: SCALE });
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  kube = new KubeApi(kc);
+  ({ core, kube } = simClients(t));
 });
 afterAll(async () => {
   await t?.sim.stop();
 });
 
-const WORKER = 'scars-worker';
-
-function agentPod(
+/** An agent pod on the worker with its server port named `http`, under a registry-qualified image name. */
+const agentPod = (
   name: string,
   args: string[] | undefined,
-  extra: { container?: Record<string, unknown>; spec?: Record<string, unknown> } = {},
-) {
-  return {
-    metadata: { name, labels: { app: name } },
-    spec: {
-      nodeSelector: { 'kubernetes.io/hostname': WORKER },
-      containers: [
-        {
-          name: 'agent',
-          image: 'ghcr.io/acme/scars-agent:dev',
-          ...(args ? { args } : {}),
-          ports: [{ name: 'http', containerPort: 8080 }],
-          ...extra.container,
-        },
-      ],
-      ...extra.spec,
-    },
-  };
-}
-
-/** Polls a pod until `check` holds (wall time). */
-async function untilPod(
-  name: string,
-  what: string,
-  check: (p: V1Pod) => boolean,
-  ms = 10_000,
-): Promise<V1Pod> {
-  const end = Date.now() + ms;
-  let last: V1Pod | undefined;
-  for (;;) {
-    last = await core.readNamespacedPod({ name, namespace: 'default' });
-    if (check(last)) return last;
-    if (Date.now() > end) {
-      const log = await logOf(name).catch(() => '');
-      throw new Error(
-        `timed out waiting for ${name}: ${what}; status: ${JSON.stringify(last.status, null, 1).slice(0, 3000)}\nlog:\n${log.slice(-3000)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const logOf = (name: string, previous = false) =>
-  core.readNamespacedPodLog({ name, namespace: 'default', container: 'agent', previous });
+  extra: Pick<AgentPodOptions, 'container' | 'spec'> = {},
+) =>
+  agentPodSpec(name, args, {
+    node: WORKER,
+    image: 'ghcr.io/acme/scars-agent:dev',
+    container: { ports: [{ name: 'http', containerPort: 8080 }], ...extra.container },
+    spec: extra.spec,
+  });
 
 /** Through the harness's observer, as scenarios read agent pods. */
 const linesOf = (name: string, previous = false): Promise<AgentLine[]> =>
-  readAgentLines(kube, 'default', name, { container: 'agent', previous });
+  agentLines(kube, NS, name, previous);
 
 const status = (p: V1Pod) => p.status?.containerStatuses?.[0];
-const isReady = (p: V1Pod) =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-const terminated = (p: V1Pod) => status(p)?.state?.terminated;
-
-async function eventsOf(name: string) {
-  const list = await core.listNamespacedEvent({
-    namespace: 'default',
-    fieldSelector: `involvedObject.name=${name}`,
-  });
-  return list.items;
-}
 
 describe('memhog', () => {
   it('past its 200Mi limit the agent is OOMKilled (137) and restarted; control: a 512Mi limit holds the 300Mi target', async () => {
     const args = ['memhog', '--target', '300Mi', '--rate', '100Mi/s'];
     const limits = (memory: string) => ({ container: { resources: { limits: { memory, cpu: '100m' } } } });
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('hog-small', args, limits('200Mi')),
     });
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('hog-big', args, limits('512Mi')),
     });
 
     const killed = await untilPod(
+      core,
+      NS,
       'hog-small',
       'an OOM kill and a restart',
       (p) => (status(p)?.restartCount ?? 0) >= 1,
@@ -127,7 +90,7 @@ describe('memhog', () => {
     await expect
       .poll(async () => (await linesOf('hog-big')).map((l) => l.event), { timeout: 10_000, interval: 50 })
       .toContain('target-reached');
-    const big = await core.readNamespacedPod({ name: 'hog-big', namespace: 'default' });
+    const big = await core.readNamespacedPod({ name: 'hog-big', namespace: NS });
     expect(big.status?.phase).toBe('Running');
     expect(status(big)?.restartCount).toBe(0);
     expect(status(big)?.lastState?.terminated).toBeUndefined();
@@ -147,15 +110,15 @@ describe('serve and the kubelet probes', () => {
 
   it('a readiness probe on /readyz passes only after the 20s warm-up; control: without one it is Ready at once', async () => {
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('warm', ['serve', '--warmup', '20s'], { container: { readinessProbe: readiness } }),
     });
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('cold', ['serve'], { container: { readinessProbe: readiness } }),
     });
-    const cold = await untilPod('cold', 'Ready', isReady);
-    const warm = await untilPod('warm', 'Ready', isReady, 15_000);
+    const cold = await untilPod(core, NS, 'cold', 'Ready', isReady);
+    const warm = await untilPod(core, NS, 'warm', 'Ready', isReady, 15_000);
     const readyAfter = (p: V1Pod) => {
       const ready = (p.status?.conditions ?? []).find((c) => c.type === 'Ready');
       const started = status(p)?.state?.running?.startedAt;
@@ -164,7 +127,7 @@ describe('serve and the kubelet probes', () => {
     expect(readyAfter(warm)).toBeGreaterThanOrEqual(19);
     expect(readyAfter(cold)).toBeLessThanOrEqual(5);
     // Not ready meanwhile: the kubelet saw /readyz answer 503 during the warm-up.
-    const unhealthy = (await eventsOf('warm')).filter((e) => e.reason === 'Unhealthy');
+    const unhealthy = (await eventsOf(core, NS, 'warm')).filter((e) => e.reason === 'Unhealthy');
     expect(
       unhealthy.some((e) =>
         /^Readiness probe failed: HTTP probe failed with statuscode: 503$/.test(e.message ?? ''),
@@ -174,16 +137,23 @@ describe('serve and the kubelet probes', () => {
 
   it('a liveness probe on a port nothing listens on restarts the container', async () => {
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('deaf', ['serve'], {
         container: {
           livenessProbe: { httpGet: { path: '/healthz', port: 9999 }, periodSeconds: 2, failureThreshold: 2 },
         },
       }),
     });
-    const restarted = await untilPod('deaf', 'a restart', (p) => (status(p)?.restartCount ?? 0) >= 1, 15_000);
+    const restarted = await untilPod(
+      core,
+      NS,
+      'deaf',
+      'a restart',
+      (p) => (status(p)?.restartCount ?? 0) >= 1,
+      15_000,
+    );
     const ip = restarted.status?.podIP ?? '';
-    const events = await eventsOf('deaf');
+    const events = await eventsOf(core, NS, 'deaf');
     expect(
       events.some(
         (e) =>
@@ -205,20 +175,22 @@ describe('serve and the kubelet probes', () => {
 
 describe('httpprobe', () => {
   it('three requests to a serve pod succeed, and the probe pod completes', async () => {
-    await core.createNamespacedPod({ namespace: 'default', body: agentPod('target', undefined) });
+    await core.createNamespacedPod({ namespace: NS, body: agentPod('target', undefined) });
     const target = await untilPod(
+      core,
+      NS,
       'target',
       'running with an IP',
       (p) => p.status?.phase === 'Running' && !!p.status.podIP,
     );
     const url = `http://${target.status?.podIP}:8080/`;
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('client', ['httpprobe', '--url', url, '--count', '3', '--timeout', '20s'], {
         spec: { restartPolicy: 'Never' },
       }),
     });
-    const done = await untilPod('client', 'completed', (p) => terminated(p) !== undefined);
+    const done = await untilPod(core, NS, 'client', 'completed', (p) => terminated(p) !== undefined);
     expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(done.status?.phase).toBe('Succeeded');
     const lines = await linesOf('client');
@@ -232,10 +204,10 @@ describe('httpprobe', () => {
 describe('nothing leaves the machine', () => {
   it('imdsprobe against the default 169.254.169.254 gets the sim’s fake metadata service; nothing was sent there', async () => {
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('imds', ['imdsprobe', '--timeout', '20s'], { spec: { restartPolicy: 'Never' } }),
     });
-    const done = await untilPod('imds', 'finished', (p) => terminated(p) !== undefined);
+    const done = await untilPod(core, NS, 'imds', 'finished', (p) => terminated(p) !== undefined);
     expect(terminated(done)?.exitCode).toBe(0);
     const lines = await linesOf('imds');
     const result = lines.find((l) => l.event === 'result');
@@ -248,7 +220,7 @@ describe('nothing leaves the machine', () => {
 
   it('dnsprobe with the default resolv.conf is answered by the sim’s cluster DNS; nothing was sent to 10.96.0.10', async () => {
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod(
         'dns',
         ['dnsprobe', '--name', 'kubernetes.default', '--count', '1', '--timeout', '20s'],
@@ -257,7 +229,7 @@ describe('nothing leaves the machine', () => {
         },
       ),
     });
-    const done = await untilPod('dns', 'finished', (p) => terminated(p) !== undefined, 15_000);
+    const done = await untilPod(core, NS, 'dns', 'finished', (p) => terminated(p) !== undefined, 15_000);
     expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
     const attempts = (await linesOf('dns')).filter((l) => l.event === 'attempt');
     expect(attempts).toHaveLength(1);
@@ -276,13 +248,13 @@ describe('nothing leaves the machine', () => {
 describe('the image', () => {
   it('an executable the image does not hold cannot start: StartError (128), as containerd reports it', async () => {
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('bash', ['-c', 'scars-agent serve'], {
         container: { command: ['bash'] },
         spec: { restartPolicy: 'Never' },
       }),
     });
-    const failed = await untilPod('bash', 'failed', (p) => p.status?.phase === 'Failed');
+    const failed = await untilPod(core, NS, 'bash', 'failed', (p) => p.status?.phase === 'Failed');
     expect(terminated(failed)).toMatchObject({
       exitCode: 128,
       reason: 'StartError',
@@ -290,30 +262,30 @@ describe('the image', () => {
       message:
         'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: "bash": executable file not found in $PATH: unknown',
     });
-    const reasons = (await eventsOf('bash')).map((e) => e.reason);
+    const reasons = (await eventsOf(core, NS, 'bash')).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['Created', 'Failed']));
     expect(reasons).not.toContain('Started');
   });
 
   it('the agent runs as `scars-agent` by path and under `sh -c`', async () => {
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('versioned', ['--version'], {
         container: { command: ['/usr/local/bin/scars-agent'] },
         spec: { restartPolicy: 'Never' },
       }),
     });
     await core.createNamespacedPod({
-      namespace: 'default',
+      namespace: NS,
       body: agentPod('shelled', ['exec scars-agent --version'], {
         container: { command: ['/bin/sh', '-c'] },
         spec: { restartPolicy: 'Never' },
       }),
     });
     for (const name of ['versioned', 'shelled']) {
-      const done = await untilPod(name, 'completed', (p) => terminated(p) !== undefined);
+      const done = await untilPod(core, NS, name, 'completed', (p) => terminated(p) !== undefined);
       expect(terminated(done)).toMatchObject({ exitCode: 0, reason: 'Completed' });
-      expect((await logOf(name)).trim()).toMatch(/^\d+\.\d+\.\d+/);
+      expect((await agentLog(core, NS, name)).trim()).toMatch(/^\d+\.\d+\.\d+/);
     }
   });
 });

@@ -1,18 +1,22 @@
 /** @kubernetes/client-node against the simulated API server: CRUD, informers across 410, eviction against a PDB. */
 import {
   ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
   makeInformer,
-  PolicyV1Api,
   PatchStrategy,
   setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.ts';
-import { podManifest, runPod, served, setBudgetStatus, startTestSim, type TestSim } from '../support/sim.ts';
+import {
+  podManifest,
+  runPod,
+  served,
+  setBudgetStatus,
+  simClients,
+  startTestSim,
+  type TestSim,
+} from '../support/sim.ts';
 
 let t: TestSim | undefined;
 afterEach(async () => {
@@ -23,15 +27,7 @@ afterEach(async () => {
 async function clients(options: Parameters<typeof startTestSim>[0] = {}) {
   // The API server alone (no scheduler or kubelets): tests bind pods and report status themselves.
   t = await startTestSim({ apiOnly: true, ...options });
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  return {
-    t,
-    kc,
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
-    policy: kc.makeApiClient(PolicyV1Api),
-  };
+  return { t, ...simClients(t) };
 }
 
 async function apiError(p: Promise<unknown>): Promise<{ code: number; body: Record<string, unknown> }> {

@@ -3,22 +3,12 @@
  * and real kubectl): each mitigation is shown to work, and each has a control arm — the same
  * workload without the mitigation — that shows the opposite outcome.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  DiscoveryV1Api,
-  KubeConfig,
-  PatchStrategy,
-  PolicyV1Api,
-  setHeaderOptions,
-  type V1Pod,
-  Watch,
-} from '@kubernetes/client-node';
+import { type KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimClusterOptions } from '../../src/sim/cluster.ts';
 import { resolveTopology } from '../../src/sim/topology/load.ts';
 import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
-import { startTestSim, type TestSim } from '../support/sim.ts';
+import { simClients, startTestSim, type TestSim } from '../support/sim.ts';
 import { waitFor } from '../support/wait.ts';
 
 let t: TestSim | undefined;
@@ -31,16 +21,7 @@ afterEach(async () => {
 
 async function cluster(options: SimClusterOptions) {
   t = await startTestSim(options);
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  return {
-    t,
-    kc,
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
-    policy: kc.makeApiClient(PolicyV1Api),
-    discovery: kc.makeApiClient(DiscoveryV1Api),
-  };
+  return { t, ...simClients(t) };
 }
 
 /** Polls an API read until `check` holds (wall time; the sim clock runs faster). */

@@ -16,14 +16,16 @@
  */
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { readAgentLines, summaryOf } from '../../src/observers/agent-log.ts';
+import type { KubeApi } from '../../src/harness/kube-api.ts';
+import { summaryOf } from '../../src/observers/agent-log.ts';
 import type { ClusterDns } from '../../src/sim/dataplane/dns/cluster-dns.ts';
 import type { HostAddress } from '../../src/sim/dataplane/part.ts';
-import { startTestSim, type TestSim } from '../support/sim.ts';
+import { isReady, runAgentPod, WORKER } from '../support/agent-pods.ts';
+import { dataPlaneOf, simClients, startTestSim, type TestSim } from '../support/sim.ts';
+import { until } from '../support/wait.ts';
 
 const SCALE = 10;
 const CONTROL_PLANE = 'scars-control-plane';
@@ -35,13 +37,8 @@ let dns: ClusterDns;
 let webIP: string;
 beforeAll(async () => {
   t = await startTestSim({ timeScale: SCALE });
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  kube = new KubeApi(kc);
-  const dataPlane = t.sim.dataPlane;
-  if (!dataPlane) throw new Error('the sim runs no data plane');
-  dns = dataPlane.dns;
+  ({ core, kube } = simClients(t));
+  dns = dataPlaneOf(t).dns;
   const web = await core.createNamespacedService({
     namespace: 'default',
     body: {
@@ -54,23 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.sim.stop();
 });
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const isReady = (p: V1Pod) =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** Both replicas Ready, and kube-proxy sending kube-dns traffic to them. */
 const dnsReady = () =>
@@ -135,29 +115,15 @@ function digTcp(server: HostAddress, name: string, type: string, timeoutMs = 500
 const data = (m: Decoded) => (m.answers ?? []).map((a) => (a as { data: unknown }).data);
 
 /** Runs an agent pod on a worker to completion and returns its lines. */
-async function runAgent(name: string, args: string[], dnsConfig?: Record<string, unknown>) {
-  await core.createNamespacedPod({
-    namespace: 'default',
-    body: {
-      metadata: { name },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'scars-worker' },
-        restartPolicy: 'Never',
-        containers: [{ name: 'agent', image: 'scars-agent', args }],
-        ...(dnsConfig ? { dnsConfig } : {}),
-      },
-    },
-  });
-  await until(
-    `${name} to finish`,
-    async () => {
-      const p = await core.readNamespacedPod({ name, namespace: 'default' });
-      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
-    },
+const runAgent = (name: string, args: string[], dnsConfig?: Record<string, unknown>) =>
+  runAgentPod(
+    { core, kube },
+    'default',
+    name,
+    args,
+    { node: WORKER, ...(dnsConfig ? { spec: { dnsConfig } } : {}) },
     20_000,
   );
-  return readAgentLines(kube, 'default', name);
-}
 
 describe('CoreDNS as kubeadm installs it', () => {
   it('Deployment, Service, ConfigMap in kube-system; both replicas Ready on the control plane', async () => {

@@ -15,17 +15,19 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsprobeEvent } from '../../src/agent/modes/tlsprobe.ts';
 import { isLoopbackAddress } from '../../src/agent/host/loopback-guard.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { linesOf, readAgentLines } from '../../src/observers/agent-log.ts';
+import type { KubeApi } from '../../src/harness/kube-api.ts';
+import { linesOf } from '../../src/observers/agent-log.ts';
 import { runLoad } from '../../src/observers/load/index.ts';
 import type { IngressController } from '../../src/sim/dataplane/ingress.ts';
 import { createCa, expiredLeaf, type TestCa, type TestCertificate, validLeaf } from '../support/certs.ts';
 import { runToEnd } from '../support/real-agent.ts';
-import { startTestSim, type TestSim } from '../support/sim.ts';
+import { agentPod, runAgentPod, terminated, untilPod } from '../support/agent-pods.ts';
+import { dataPlaneOf, simClients, startTestSim, type TestSim } from '../support/sim.ts';
+import { until } from '../support/wait.ts';
 
 /** Simulated seconds per wall second. Real sockets run in wall time: their timeouts stay generous. */
 const SCALE = 20;
@@ -125,32 +127,10 @@ function handshake(servername: string): Promise<{ authorized: boolean; error?: s
   });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
   t = await startTestSim({ timeScale: SCALE });
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  apps = kc.makeApiClient(AppsV1Api);
-  networking = kc.makeApiClient(NetworkingV1Api);
-  kube = new KubeApi(kc);
-  const part = t.sim.dataPlane?.ingress;
-  if (!part) throw new Error('the sim has no data plane');
-  ingress = part;
+  ({ core, apps, networking, kube } = simClients(t));
+  ingress = dataPlaneOf(t).ingress;
 
   ca = await createCa();
   valid = await validLeaf({ ca, dnsNames: [HOST] });
@@ -340,15 +320,6 @@ describe('Ingress with TLS from a Secret', () => {
 });
 
 describe('TLS served by a pod from a mounted Secret', () => {
-  const status = (p: V1Pod) => p.status?.containerStatuses?.[0];
-
-  async function untilPod(name: string, check: (p: V1Pod) => boolean): Promise<V1Pod> {
-    return until(`pod ${name}`, async () => {
-      const p = await core.readNamespacedPod({ name, namespace: NS });
-      return check(p) ? p : undefined;
-    });
-  }
-
   it('an agent tlsprobe pod reports CERT_HAS_EXPIRED for a serve --tls-dir pod mounting an expired Secret', async () => {
     await core.createNamespacedSecret({ namespace: NS, body: tlsSecret('pod-tls', expired) });
     await core.createNamespacedConfigMap({
@@ -357,55 +328,43 @@ describe('TLS served by a pod from a mounted Secret', () => {
     });
     await core.createNamespacedPod({
       namespace: NS,
-      body: {
-        metadata: { name: 'tls-server', labels: { app: 'tls-server' } },
-        spec: {
-          containers: [
-            {
-              name: 'agent',
-              image: 'scars-agent',
-              args: ['serve', '--tls-port', '8443', '--tls-dir', '/etc/tls'],
-              volumeMounts: [{ name: 'tls', mountPath: '/etc/tls', readOnly: true }],
-            },
-          ],
-          volumes: [{ name: 'tls', secret: { secretName: 'pod-tls' } }],
-        },
-      },
+      body: agentPod('tls-server', ['serve', '--tls-port', '8443', '--tls-dir', '/etc/tls'], {
+        container: { volumeMounts: [{ name: 'tls', mountPath: '/etc/tls', readOnly: true }] },
+        spec: { volumes: [{ name: 'tls', secret: { secretName: 'pod-tls' } }] },
+      }),
     });
-    const server = await untilPod('tls-server', (p) => p.status?.phase === 'Running' && !!p.status.podIP);
-    await core.createNamespacedPod({
-      namespace: NS,
-      body: {
-        metadata: { name: 'tls-client' },
-        spec: {
-          restartPolicy: 'Never',
-          containers: [
-            {
-              name: 'agent',
-              image: 'scars-agent',
-              args: [
-                'tlsprobe',
-                '--host',
-                server.status?.podIP ?? '',
-                '--port',
-                '8443',
-                '--servername',
-                HOST,
-                '--ca',
-                '/etc/ca/ca.crt',
-                '--timeout',
-                '20s',
-              ],
-              volumeMounts: [{ name: 'ca', mountPath: '/etc/ca', readOnly: true }],
-            },
-          ],
-          volumes: [{ name: 'ca', configMap: { name: 'test-ca' } }],
-        },
+    const server = await untilPod(
+      core,
+      NS,
+      'tls-server',
+      'running with an IP',
+      (p) => p.status?.phase === 'Running' && !!p.status.podIP,
+    );
+    const client = await runAgentPod(
+      { core, kube },
+      NS,
+      'tls-client',
+      [
+        'tlsprobe',
+        '--host',
+        server.status?.podIP ?? '',
+        '--port',
+        '8443',
+        '--servername',
+        HOST,
+        '--ca',
+        '/etc/ca/ca.crt',
+        '--timeout',
+        '20s',
+      ],
+      {
+        container: { volumeMounts: [{ name: 'ca', mountPath: '/etc/ca', readOnly: true }] },
+        spec: { volumes: [{ name: 'ca', configMap: { name: 'test-ca' } }] },
       },
-    });
-    const done = await untilPod('tls-client', (p) => status(p)?.state?.terminated !== undefined);
-    expect(status(done)?.state?.terminated?.exitCode).not.toBe(0);
-    const lines = linesOf(await readAgentLines(kube, NS, 'tls-client', { container: 'agent' }), 'tlsprobe');
+    );
+    const done = await core.readNamespacedPod({ name: 'tls-client', namespace: NS });
+    expect(terminated(done)?.exitCode).not.toBe(0);
+    const lines = linesOf(client, 'tlsprobe');
     expect(lines.find((l) => l.event === 'certificate')).toMatchObject({
       verified: false,
       verifyError: 'CERT_HAS_EXPIRED',

@@ -5,21 +5,30 @@
  * Each case lives in its own namespaces so that one case's policies never touch another's pods.
  * All real traffic is loopback; the metadata address is answered inside the sim.
  */
-import {
+import type {
   CoreV1Api,
-  KubeConfig,
   NetworkingV1Api,
-  type V1NetworkPolicyPeer,
-  type V1NetworkPolicyPort,
-  type V1NetworkPolicySpec,
-  type V1Pod,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicyPort,
+  V1NetworkPolicySpec,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentLine } from '../../src/agent/output.ts';
 import { isLoopbackAddress } from '../../src/agent/host/loopback-guard.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { readAgentLines, summaryOf } from '../../src/observers/agent-log.ts';
-import { startTestSim, type TestSim } from '../support/sim.ts';
+import type { KubeApi } from '../../src/harness/kube-api.ts';
+import { summaryOf } from '../../src/observers/agent-log.ts';
+import {
+  agentLines,
+  agentLog,
+  agentPod as agentPodSpec,
+  type AgentPodOptions,
+  eventsOf,
+  isReady,
+  terminated,
+  untilPod,
+  WORKER,
+} from '../support/agent-pods.ts';
+import { simClients, startTestSim, type TestSim } from '../support/sim.ts';
 
 /**
  * Simulated seconds per wall second. A dropped connection's `--timeout 2s` expires on the sim
@@ -27,7 +36,6 @@ import { startTestSim, type TestSim } from '../support/sim.ts';
  * sockets run in wall time.
  */
 const SCALE = 20;
-const WORKER = 'scars-worker';
 
 let t: TestSim;
 let core: CoreV1Api;
@@ -35,11 +43,7 @@ let net: NetworkingV1Api;
 let kube: KubeApi;
 beforeAll(async () => {
   t = await startTestSim({ timeScale: SCALE });
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  net = kc.makeApiClient(NetworkingV1Api);
-  kube = new KubeApi(kc);
+  ({ core, networking: net, kube } = simClients(t));
 });
 afterAll(async () => {
   await t?.sim.stop();
@@ -49,33 +53,21 @@ async function namespace(name: string, labels: Record<string, string> = {}): Pro
   await core.createNamespace({ body: { metadata: { name, labels } } });
 }
 
-interface AgentPodOptions {
-  labels?: Record<string, string>;
-  ports?: { name?: string; containerPort: number; protocol?: string }[];
-  container?: Record<string, unknown>;
-  spec?: Record<string, unknown>;
-}
-
-async function agentPod(ns: string, name: string, args: string[], o: AgentPodOptions = {}): Promise<void> {
+/** An agent pod on the worker that runs once. */
+async function agentPod(
+  ns: string,
+  name: string,
+  args: string[],
+  o: Pick<AgentPodOptions, 'labels' | 'container' | 'spec'> = {},
+): Promise<void> {
   await core.createNamespacedPod({
     namespace: ns,
-    body: {
-      metadata: { name, labels: o.labels ?? { app: name } },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': WORKER },
-        restartPolicy: 'Never',
-        containers: [
-          {
-            name: 'agent',
-            image: 'ghcr.io/acme/scars-agent:dev',
-            args,
-            ...(o.ports ? { ports: o.ports } : {}),
-            ...o.container,
-          },
-        ],
-        ...o.spec,
-      },
-    },
+    body: agentPodSpec(name, args, {
+      ...o,
+      node: WORKER,
+      image: 'ghcr.io/acme/scars-agent:dev',
+      spec: { restartPolicy: 'Never', ...o.spec },
+    }),
   });
 }
 
@@ -84,34 +76,20 @@ async function policy(ns: string, name: string, spec: V1NetworkPolicySpec): Prom
   await net.createNamespacedNetworkPolicy({ namespace: ns, body: { metadata: { name }, spec } });
 }
 
-/** Polls a pod until `check` holds (wall time). */
-async function untilPod(
-  ns: string,
-  name: string,
-  what: string,
-  check: (p: V1Pod) => boolean,
-): Promise<V1Pod> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const pod = await core.readNamespacedPod({ name, namespace: ns });
-    if (check(pod)) return pod;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${ns}/${name}: ${what}; status: ${JSON.stringify(pod.status)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const terminated = (p: V1Pod) => p.status?.containerStatuses?.[0]?.state?.terminated;
-const isReady = (p: V1Pod) =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 const finished = (ns: string, name: string) =>
-  untilPod(ns, name, 'finished', (p) => terminated(p) !== undefined);
+  untilPod(core, ns, name, 'finished', (p) => terminated(p) !== undefined);
 const runningIP = async (ns: string, name: string) =>
-  (await untilPod(ns, name, 'running with an IP', (p) => p.status?.phase === 'Running' && !!p.status.podIP))
-    .status?.podIP as string;
+  (
+    await untilPod(
+      core,
+      ns,
+      name,
+      'running with an IP',
+      (p) => p.status?.phase === 'Running' && !!p.status.podIP,
+    )
+  ).status?.podIP as string;
 
-const linesOf = (ns: string, name: string): Promise<AgentLine[]> =>
-  readAgentLines(kube, ns, name, { container: 'agent' });
+const linesOf = (ns: string, name: string): Promise<AgentLine[]> => agentLines(kube, ns, name);
 
 type Attempt = AgentLine & { outcome: string };
 const attemptsOf = async (ns: string, name: string): Promise<Attempt[]> =>
@@ -143,12 +121,12 @@ describe('ingress', () => {
       ingress: [{ _from: [{ podSelector: { matchLabels: { role: 'friend' } } }] }],
     });
     await agentPod(ns, 'web', ['serve'], {
-      ports: [{ name: 'http', containerPort: 8080 }],
       container: {
+        ports: [{ name: 'http', containerPort: 8080 }],
         readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, timeoutSeconds: 10 },
       },
     });
-    const web = await untilPod(ns, 'web', 'Ready', isReady);
+    const web = await untilPod(core, ns, 'web', 'Ready', isReady);
     const url = `http://${web.status?.podIP}:8080/`;
     await agentPod(ns, 'stranger', httpprobe(url, '2s'));
     await agentPod(ns, 'friend', httpprobe(url, '20s'), { labels: { role: 'friend' } });
@@ -160,11 +138,8 @@ describe('ingress', () => {
     // (a refused one before the server listened is the usual start-up race, policy or not).
     const after = await core.readNamespacedPod({ name: 'web', namespace: ns });
     expect(isReady(after)).toBe(true);
-    const events = await core.listNamespacedEvent({
-      namespace: ns,
-      fieldSelector: 'involvedObject.name=web',
-    });
-    const unhealthy = events.items.filter((e) => e.reason === 'Unhealthy').map((e) => e.message ?? '');
+    const events = await eventsOf(core, ns, 'web');
+    const unhealthy = events.filter((e) => e.reason === 'Unhealthy').map((e) => e.message ?? '');
     expect(unhealthy.filter((m) => !/connection refused$/.test(m))).toEqual([]);
     expect(t.sim.dataPlane?.policies.stats().deniedIngress).toBeGreaterThanOrEqual(2);
   }, 15_000);
@@ -198,7 +173,7 @@ describe('the metadata service', () => {
     expect(result.credentialBytes).toBeGreaterThan(0);
 
     // Only byte counts: neither the fake credentials nor the role name appear in the log.
-    const raw = await core.readNamespacedPodLog({ name: 'open', namespace: ns, container: 'agent' });
+    const raw = await agentLog(core, ns, 'open');
     expect(raw).not.toMatch(/ASIAFAKESCARS|fake\/scars\/|FAKE-SCARS-SESSION-TOKEN|scars-fake-role/);
 
     const metadata = t.sim.dataPlane?.metadata;
@@ -220,7 +195,9 @@ describe('peers and ports', () => {
         { _from: [{ namespaceSelector: { matchLabels: { team: 'blue' } } }], ports: [{ port: 'http' }] },
       ],
     });
-    await agentPod('np-srv', 'api', ['serve'], { ports: [{ name: 'http', containerPort: 8080 }] });
+    await agentPod('np-srv', 'api', ['serve'], {
+      container: { ports: [{ name: 'http', containerPort: 8080 }] },
+    });
     const ip = await runningIP('np-srv', 'api');
     const url = `http://${ip}:8080/`;
     const egress = (name: string, to: V1NetworkPolicyPeer, ports?: V1NetworkPolicyPort[]) =>

@@ -13,15 +13,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { readAgentLines, summaryOf } from '../../src/observers/agent-log.ts';
+import type { KubeApi } from '../../src/harness/kube-api.ts';
+import { summaryOf } from '../../src/observers/agent-log.ts';
 import type { ClusterDnsStats } from '../../src/sim/dataplane/dns/cluster-dns.ts';
 import type { NodeLocalDns } from '../../src/sim/dataplane/dns/node-local-dns.ts';
+import { isReady, runAgentPod } from '../support/agent-pods.ts';
 import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
-import { startTestSim, type TestSim } from '../support/sim.ts';
+import { dataPlaneOf, simClients, startTestSim, type TestSim } from '../support/sim.ts';
+import { until } from '../support/wait.ts';
 
 const SCALE = 5;
 const ADDON = new URL('../../clusters/addons/nodelocaldns.yaml', import.meta.url);
@@ -34,12 +36,8 @@ let kube: KubeApi;
 let nld: NodeLocalDns;
 beforeAll(async () => {
   t = await startTestSim({ timeScale: SCALE });
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  kube = new KubeApi(kc);
-  const dataPlane = t.sim.dataPlane;
-  if (!dataPlane) throw new Error('the sim runs no data plane');
+  ({ core, kube } = simClients(t));
+  const dataPlane = dataPlaneOf(t);
   nld = dataPlane.nodeLocalDns;
   // A small CoreDNS, so that a light flood overloads it (see the header).
   dataPlane.dns.configure({ qpsPerReplica: 10 });
@@ -48,54 +46,13 @@ afterAll(async () => {
   await t?.sim.stop();
 });
 
-const dnsStats = (): ClusterDnsStats => {
-  const dns = t.sim.dataPlane?.dns;
-  if (!dns) throw new Error('no cluster DNS');
-  return dns.stats();
-};
+const dnsStats = (): ClusterDnsStats => dataPlaneOf(t).dns.stats();
 /** Queries the CoreDNS replicas received: answered plus dropped. */
 const coreDnsQueries = (): number => dnsStats().replicas.reduce((n, r) => n + r.queries + r.dropped, 0);
 
-const isReady = (p: V1Pod) =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Runs an agent pod on `node` to completion and returns its lines. */
-async function runAgent(name: string, node: string, args: string[]) {
-  await core.createNamespacedPod({
-    namespace: 'default',
-    body: {
-      metadata: { name },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': node },
-        restartPolicy: 'Never',
-        containers: [{ name: 'agent', image: 'scars-agent', args }],
-      },
-    },
-  });
-  await until(
-    `${name} to finish`,
-    async () => {
-      const p = await core.readNamespacedPod({ name, namespace: 'default' });
-      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
-    },
-    15_000,
-  );
-  return readAgentLines(kube, 'default', name);
-}
+const runAgent = (name: string, node: string, args: string[]) =>
+  runAgentPod({ core, kube }, 'default', name, args, { node }, 15_000);
 
 const NAME = 'kubernetes.default.svc.cluster.local';
 const FLOOD = ['dnsflood', '--name', NAME, '--qps', '5', '--count', '50', '--concurrency', '100'];

@@ -40,7 +40,12 @@ describe('scars sim serve', () => {
       const r = await serve.done;
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`scars sim: stopped \\(${signal}\\)`));
-      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      // Where clients on this machine reach the data plane.
+      expect(lines[1]).toMatch(
+        /^scars sim: cluster DNS at 127\.\d+\.\d+\.\d+:\d+ · Ingress http:\/\/127\.[\d.]+:\d+ https:\/\/127\.[\d.]+:\d+ · /,
+      );
       expect(existsSync(kubeconfig)).toBe(false);
     });
   }

@@ -8,10 +8,10 @@
  */
 import { request as httpRequest } from 'node:http';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { linesOf as modeLines, readAgentLines } from '../../src/observers/agent-log.ts';
+import type { KubeApi } from '../../src/harness/kube-api.ts';
+import { linesOf as modeLines } from '../../src/observers/agent-log.ts';
 import type { HostAddress } from '../../src/sim/dataplane/part.ts';
 import type { KubeProxy } from '../../src/sim/dataplane/kube-proxy.ts';
 import type { NetworkSource, Route } from '../../src/sim/dataplane/pod-network.ts';
@@ -25,7 +25,9 @@ import {
 import type { EndpointEntry } from '../../src/sim/dataplane/services/service-table.ts';
 import { carryConnection } from '../../src/sim/dataplane/services/tcp-proxy.ts';
 import { ENDPOINT_SLICES, SERVICES } from '../../src/sim/kinds/resources.ts';
-import { startTestSim, type TestSim } from '../support/sim.ts';
+import { runAgentPod, WORKER } from '../support/agent-pods.ts';
+import { dataPlaneOf, simClients, startTestSim, type TestSim } from '../support/sim.ts';
+import { untilOk } from '../support/wait.ts';
 
 /** A deterministic random source (mulberry32), so counts do not depend on luck. */
 function seeded(seed: number): () => number {
@@ -242,7 +244,6 @@ describe('carrying a host connection', () => {
 /** Simulated seconds per wall second. */
 const SCALE = 20;
 const NS = 'default';
-const WORKER = 'scars-worker';
 
 let t: TestSim;
 let core: CoreV1Api;
@@ -252,14 +253,8 @@ let proxy: KubeProxy;
 
 beforeAll(async () => {
   t = await startTestSim({ timeScale: SCALE });
-  const kc = new KubeConfig();
-  kc.loadFromFile(t.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  apps = kc.makeApiClient(AppsV1Api);
-  kube = new KubeApi(kc);
-  const kp = t.sim.dataPlane?.kubeProxy;
-  if (!kp) throw new Error('the sim runs no data plane');
-  proxy = kp;
+  ({ core, apps, kube } = simClients(t));
+  proxy = dataPlaneOf(t).kubeProxy;
 });
 afterAll(async () => {
   await t?.sim.stop();
@@ -335,60 +330,27 @@ const readyPods = (name: string) =>
     .filter((e) => e.ready)
     .map((e) => e.pod?.name ?? e.ip);
 
-async function until<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const terminated = (p: V1Pod) => p.status?.containerStatuses?.[0]?.state?.terminated;
-
 /** Runs an agent pod to completion and returns its httpprobe attempts. */
 async function probeFromPod(name: string, url: string, count: number) {
-  await core.createNamespacedPod({
-    namespace: NS,
-    body: {
-      metadata: { name },
-      spec: {
-        restartPolicy: 'Never',
-        nodeSelector: { 'kubernetes.io/hostname': WORKER },
-        containers: [
-          {
-            name: 'agent',
-            image: 'scars-agent',
-            args: [
-              'httpprobe',
-              '--url',
-              url,
-              '--count',
-              String(count),
-              '--timeout',
-              '20s',
-              '--interval',
-              '1s',
-              '--max-failure-ratio',
-              '1',
-            ],
-          },
-        ],
-      },
-    },
-  });
-  await until(
-    `${name} to finish`,
-    () => core.readNamespacedPod({ name, namespace: NS }),
-    (p) => terminated(p) !== undefined,
+  const lines = await runAgentPod(
+    { core, kube },
+    NS,
+    name,
+    [
+      'httpprobe',
+      '--url',
+      url,
+      '--count',
+      String(count),
+      '--timeout',
+      '20s',
+      '--interval',
+      '1s',
+      '--max-failure-ratio',
+      '1',
+    ],
+    { node: WORKER },
   );
-  const lines = await readAgentLines(kube, NS, name, { container: 'agent' });
   return modeLines(lines, 'httpprobe').filter((l) => l.event === 'attempt');
 }
 
@@ -411,7 +373,7 @@ describe('a Deployment of serve pods behind a Service', () => {
       },
     });
     await core.createNamespacedService({ namespace: NS, body: service('web', {}) });
-    deploymentPods = await until(
+    deploymentPods = await untilOk(
       '3 ready endpoints',
       () => readyPods('web'),
       (pods) => pods.length === 3,
@@ -442,7 +404,7 @@ describe('a Deployment of serve pods behind a Service', () => {
       },
     });
     // Listed, with its IP, but not ready.
-    await until(
+    await untilOk(
       'web-broken as a not-ready endpoint',
       () => proxy.endpoints(NS, 'web', 80),
       (eps) => eps.some((e) => e.pod?.name === 'web-broken' && !e.ready),
@@ -454,7 +416,7 @@ describe('a Deployment of serve pods behind a Service', () => {
 
     const victim = deploymentPods[0] as string;
     await core.deleteNamespacedPod({ name: victim, namespace: NS });
-    await until(
+    await untilOk(
       'the deleted pod out of the ready endpoints',
       () => readyPods('web'),
       (pods) => !pods.includes(victim),
@@ -481,7 +443,7 @@ describe('a Deployment of serve pods behind a Service', () => {
     expect(nodePort).toBeGreaterThanOrEqual(30000);
     await proxy.whenBound(NS, 'web-np');
     // The Service's EndpointSlice comes from the controller a moment after the Service.
-    await until(
+    await untilOk(
       'endpoints of web-np',
       () => readyPods('web-np'),
       (pods) => pods.length >= 2,
@@ -502,7 +464,7 @@ describe('a Deployment of serve pods behind a Service', () => {
     });
     const localPort = local.spec?.ports?.[0]?.nodePort ?? 0;
     await proxy.whenBound(NS, 'web-local');
-    await until(
+    await untilOk(
       'endpoints of web-local',
       () => readyPods('web-local'),
       (pods) => pods.length >= 2,
@@ -525,7 +487,7 @@ describe('a Deployment of serve pods behind a Service', () => {
       namespace: NS,
       body: service('web-sticky', { sessionAffinity: 'ClientIP' }),
     });
-    await until(
+    await untilOk(
       'endpoints of web-sticky',
       () => readyPods('web-sticky'),
       (pods) => pods.length >= 2,
@@ -597,7 +559,7 @@ describe('translation rules', () => {
       { manager: 'test' },
     );
     const clusterIP = (svc.spec as { clusterIP: string }).clusterIP;
-    await until(
+    await untilOk(
       'the manual slice',
       () => proxy.endpoints(NS, 'manual', 'http').length,
       (n) => n === 1,

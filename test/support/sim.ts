@@ -6,7 +6,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+  PolicyV1Api,
+} from '@kubernetes/client-node';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { KubeApi } from '../../src/harness/kube-api.ts';
+import type { DataPlane } from '../../src/sim/dataplane/index.ts';
 import { resourceAt, type ResourceType } from '../../src/sim/kinds/registry.ts';
 import { type SimCluster, type SimClusterOptions, startSimCluster } from '../../src/sim/cluster.ts';
 import type { KubeObject } from '../../src/sim/object.ts';
@@ -23,6 +33,39 @@ export async function startTestSim(options: SimClusterOptions = {}): Promise<Tes
   const kubeconfigPath = join(dir, 'kubeconfig');
   await sim.writeKubeconfig(kubeconfigPath);
   return { sim, kubeconfigPath, dir };
+}
+
+/** API clients for a test sim, through its kubeconfig as any client would connect. */
+export interface SimClients {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  networking: NetworkingV1Api;
+  policy: PolicyV1Api;
+  discovery: DiscoveryV1Api;
+  /** The harness's own client, as scenarios and observers use it. */
+  kube: KubeApi;
+}
+
+export function simClients(t: TestSim): SimClients {
+  const kc = new KubeConfig();
+  kc.loadFromFile(t.kubeconfigPath);
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    networking: kc.makeApiClient(NetworkingV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+    kube: new KubeApi(kc),
+  };
+}
+
+/** The sim's data plane (kube-proxy, cluster DNS, …), which the e2e tests of its parts need. */
+export function dataPlaneOf(t: TestSim): DataPlane {
+  const dataPlane = t.sim.dataPlane;
+  if (!dataPlane) throw new Error('the sim runs no data plane');
+  return dataPlane;
 }
 
 export function served(apiVersion: string, plural: string): ResourceType {

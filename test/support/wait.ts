@@ -13,3 +13,44 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Polls `probe` (wall time) until `ok` holds for what it returns, and returns that. A probe that
+ * throws counts as not yet (a server still starting); the timeout's error names what was awaited
+ * and the last value or error seen.
+ */
+export async function untilOk<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  ok: (value: T) => boolean,
+  ms = 10_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  let last: { value: T } | { error: unknown } | undefined;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (ok(value)) return value;
+      last = { value };
+    } catch (error) {
+      last = { error };
+    }
+    if (Date.now() > end) {
+      const seen =
+        last === undefined || ('value' in last && last.value === undefined)
+          ? ''
+          : 'error' in last
+            ? `: ${String(last.error)}`
+            : `: ${JSON.stringify(last.value)?.slice(0, 2000)}`;
+      throw new Error(`timed out waiting for ${what}${seen}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Polls `check` until it returns something (not undefined or false), and returns that. */
+export const until = <T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 10_000,
+): Promise<T> => untilOk<T | undefined>(what, check, (v) => v !== undefined && v !== false, ms) as Promise<T>;

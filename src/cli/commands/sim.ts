@@ -123,7 +123,7 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
         const at = (a: { host: string; port: number }) => `${a.host}:${a.port}`;
         const ingress = plane.ingress.address();
         io.stdout.write(
-          `scars sim: cluster DNS at ${at(plane.dns.address())} (dig -p ${plane.dns.address().port} @${plane.dns.address().host} kubernetes.default.svc.cluster.local) · Ingress http://${at(ingress.http)} https://${at(ingress.https)} · Services at their loopback mirror (ClusterIP 10.96.a.b → 127.32.a.b) or as listed by the sim's kube-proxy\n`,
+          `scars sim: cluster DNS at ${at(plane.dns.address())} · Ingress http://${at(ingress.http)} https://${at(ingress.https)} · a Service's ClusterIP 10.96.a.b is served on this machine at 127.32.a.b (127.0.0.1:<other port> where that address cannot be bound)\n`,
         );
       }
       const signal = await new Promise<NodeJS.Signals>((done) => {

@@ -26,7 +26,7 @@ import type { KubeObject } from '../../object.ts';
 import type { WatchEventType } from '../../store/object-store.ts';
 import type { HostAddress, DataPlanePart } from '../part.ts';
 import type { NetworkAttachment, NetworkSource, Route, RoutingStage } from '../pod-network.ts';
-import { DEFAULT_CACHE_OPTIONS } from './cache.ts';
+import { cacheSettings } from './cache.ts';
 import { RegistryClusterView } from './cluster-view.ts';
 import {
   COREDNS_NAMESPACE,
@@ -254,11 +254,8 @@ export class ClusterDns implements DataPlanePart {
       maxQueueDelayMs: o.maxQueueDelayMs,
       upstreamLatencyMs: o.upstreamLatencyMs,
       maxConcurrentForwards: o.maxConcurrentForwards,
-      cache: {
-        ...DEFAULT_CACHE_OPTIONS,
-        maxTtlSeconds: o.cacheTtlCapSeconds,
-        disabledZones: o.cacheClusterDomain ? [] : [DEFAULT_DOMAIN],
-      },
+      // `cache <cap>`, and kubeadm ≥ 1.32's `disable success|denial cluster.local` unless told otherwise.
+      cache: cacheSettings(o.cacheTtlCapSeconds, o.cacheClusterDomain ? [] : [DEFAULT_DOMAIN]),
     };
   }
 

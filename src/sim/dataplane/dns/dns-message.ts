@@ -47,6 +47,10 @@ export interface DnsAnswer {
 
 export const normalizeName = (name: string): string => name.replace(/\.$/, '').toLowerCase();
 
+/** `name` is `zone` or under it (both normalized); `` is the root, which holds every name. */
+export const inZone = (name: string, zone: string): boolean =>
+  zone === '' || name === zone || name.endsWith(`.${zone}`);
+
 /** The query in `bytes`, or undefined when it is not a query with one question (dropped, as miekg/dns drops garbage). */
 export function decodeQuery(bytes: Uint8Array): DnsQuery | undefined {
   let raw: dnsPacket.DecodedPacket;

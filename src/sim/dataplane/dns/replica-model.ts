@@ -16,7 +16,7 @@
  * Everything about a query is decided when it arrives (the server is deterministic), so the
  * model needs no event loop of its own: one timer per reply.
  */
-import { type CacheKind, type CacheOptions, DnsCache } from './cache.ts';
+import { type CacheKind, type CacheSettings, DnsCache } from './cache.ts';
 import { type DnsAnswer, decodeQuery, type DnsQuery, emptyAnswer, encodeReply } from './dns-message.ts';
 import { CoreDnsMetrics, type ResponsePlugin } from './metrics.ts';
 import type { StubUpstream } from './upstream.ts';
@@ -33,7 +33,7 @@ export interface ReplicaOptions {
   upstreamLatencyMs: number;
   /** forward's max_concurrent. */
   maxConcurrentForwards: number;
-  cache: CacheOptions;
+  cache: CacheSettings;
 }
 
 /** What the model needs of the sim clock (a manual clock in unit tests). */

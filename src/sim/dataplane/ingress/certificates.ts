@@ -14,11 +14,9 @@
  * "Kubernetes Ingress Controller Fake Certificate" for ingress.local, made at start as
  * ingress-nginx makes its own (ECDSA P-256 here, where ingress-nginx uses RSA 2048).
  */
-import { webcrypto, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import { createSelfSignedCertificate, type PemPair } from '../../api/tls.ts';
 import type { Registry } from '../../api/rest/registry.ts';
 import { resourceAt, type ResourceType } from '../../kinds/registry.ts';
 import type { KubeObject } from '../../object.ts';
@@ -26,41 +24,16 @@ import type { RouteTable } from './routes.ts';
 
 const SECRETS = resourceAt('v1', 'secrets') as ResourceType;
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
-export interface PemPair {
-  certPem: string;
-  keyPem: string;
-}
-
 /** ingress-nginx's default certificate: self-signed, O=Acme Co, CN=Kubernetes Ingress Controller Fake Certificate. */
-export async function createFakeCertificate(now = Date.now()): Promise<PemPair> {
-  // Node 20 has no global `crypto` in every context; hand the library node:crypto's WebCrypto explicitly.
-  x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
-    .toString('hex')
-    .replace(/^[89a-f]/, '1');
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial,
+export function createFakeCertificate(now = Date.now()): Promise<PemPair> {
+  return createSelfSignedCertificate({
     name: 'O=Acme Co, CN=Kubernetes Ingress Controller Fake Certificate',
+    names: { dns: ['ingress.local'] },
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + YEAR_MS),
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'ingress.local' }]),
-    ],
   });
-  const keyDer = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem'), keyPem: x509.PemConverter.encode(keyDer, 'PRIVATE KEY') };
 }
 
 interface Loaded {

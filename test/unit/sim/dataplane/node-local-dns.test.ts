@@ -177,8 +177,8 @@ describe('the addon Corefile', () => {
     const cluster = blockFor(config, 'kubernetes.default.svc.cluster.local');
     expect(cluster?.zones).toEqual(['cluster.local']);
     expect(cluster?.cache).toEqual({
-      success: { capacity: 9984, maxTtl: 30, minTtl: 5 },
-      denial: { capacity: 9984, maxTtl: 5, minTtl: 5 },
+      success: { capacity: 9984, maxTtl: 30, minTtl: 5, disabledZones: [] },
+      denial: { capacity: 9984, maxTtl: 5, minTtl: 5, disabledZones: [] },
       servfailTtl: 5,
     });
     expect(cluster?.forward).toEqual({
@@ -204,6 +204,16 @@ describe('the addon Corefile', () => {
     // Only the header comment still names the substituted placeholders.
     const body = readFileSync(ADDON, 'utf8').replace(/^#.*$/gm, '');
     expect(body).not.toMatch(/__PILLAR__(LOCAL__DNS|DNS__SERVER|DNS__DOMAIN)__/);
+  });
+
+  it('reads `disable success|denial ZONES` per tier (no zones: every name), as kubeadm ≥ 1.32 writes it', () => {
+    const config = parseCorefile(
+      '.:53 {\n  cache 30 {\n    disable success Cluster.Local.\n    disable denial\n  }\n}\n',
+    );
+    expect(config.blocks[0]?.cache).toMatchObject({
+      success: { maxTtl: 30, disabledZones: ['cluster.local'] },
+      denial: { maxTtl: 30, disabledZones: [''] },
+    });
   });
 
   it('rejects what it cannot read, with the line', () => {

@@ -4,7 +4,7 @@
  */
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CACHE_OPTIONS, DnsCache } from '../../../../src/sim/dataplane/dns/cache.ts';
+import { type CacheSettings, cacheSettings, DnsCache } from '../../../../src/sim/dataplane/dns/cache.ts';
 import {
   decodeQuery,
   type DnsAnswer,
@@ -14,6 +14,8 @@ import {
 import { StubUpstream } from '../../../../src/sim/dataplane/dns/upstream.ts';
 
 const T0 = 1_700_000_000_000;
+/** A replica's `cache 30`. */
+const CACHE_30 = cacheSettings(30);
 const upstream = new StubUpstream({ 'api.example.com': ['127.0.0.9'] });
 
 function query(name: string, type = 'A'): DnsQuery {
@@ -35,7 +37,7 @@ const soa = (ttl: number, minimum: number) => ({
 
 describe('cache 30', () => {
   it('caps a positive answer at 30 s: the filling reply and the hits carry what is left', () => {
-    const cache = new DnsCache();
+    const cache = new DnsCache(CACHE_30);
     const q = query('api.example.com');
     const reply = cache.put(q, upstream.resolve(q.name, 'A'), T0);
     expect(ttls(reply)).toEqual([30]);
@@ -48,7 +50,7 @@ describe('cache 30', () => {
   });
 
   it('keeps a shorter TTL, and lifts one below 5 s to 5 s', () => {
-    const cache = new DnsCache();
+    const cache = new DnsCache(CACHE_30);
     const q = query('short.example.com');
     const answer: DnsAnswer = {
       ...emptyAnswer('NOERROR', false),
@@ -67,7 +69,7 @@ describe('cache 30', () => {
   });
 
   it('caches NXDOMAIN by its SOA record TTL, capped at 30 s (the root SOA says 86400)', () => {
-    const cache = new DnsCache();
+    const cache = new DnsCache(CACHE_30);
     const q = query('gone.example.com');
     const reply = cache.put(q, upstream.resolve(q.name, 'A'), T0);
     expect(reply.rcode).toBe('NXDOMAIN');
@@ -83,7 +85,7 @@ describe('cache 30', () => {
   });
 
   it('caches NODATA as denial; does not cache NXDOMAIN without SOA, nor REFUSED', () => {
-    const cache = new DnsCache();
+    const cache = new DnsCache(CACHE_30);
     const q = query('api.example.com', 'AAAA');
     cache.put(q, upstream.resolve(q.name, 'AAAA'), T0);
     expect(cache.get(q, T0 + 1)).toMatchObject({ kind: 'denial', answer: { rcode: 'NOERROR', answers: [] } });
@@ -101,14 +103,14 @@ describe('cache 30', () => {
   });
 
   it('keys by name (any case) and type', () => {
-    const cache = new DnsCache();
+    const cache = new DnsCache(CACHE_30);
     cache.put(query('api.example.com'), upstream.resolve('api.example.com', 'A'), T0);
     expect(cache.get(query('API.Example.COM'), T0 + 1)).toBeDefined();
     expect(cache.get(query('api.example.com', 'AAAA'), T0 + 1)).toBeUndefined();
   });
 
   it('disable success|denial cluster.local: not stored, but the reply still gets the capped TTL', () => {
-    const cache = new DnsCache({ ...DEFAULT_CACHE_OPTIONS, disabledZones: ['cluster.local'] });
+    const cache = new DnsCache(cacheSettings(30, ['cluster.local']));
     const q = query('web.default.svc.cluster.local');
     const answer: DnsAnswer = {
       ...emptyAnswer('NOERROR', true),
@@ -119,16 +121,41 @@ describe('cache 30', () => {
     expect(cache.entries()).toEqual({ success: 0, denial: 0 });
   });
 
+  it('disable is per tier: `disable denial` keeps NXDOMAINs out but still stores answers', () => {
+    const cache = new DnsCache({
+      ...CACHE_30,
+      denial: { ...CACHE_30.denial, disabledZones: ['example.com'] },
+    });
+    cache.put(query('api.example.com'), upstream.resolve('api.example.com', 'A'), T0);
+    cache.put(query('gone.example.com'), upstream.resolve('gone.example.com', 'A'), T0);
+    expect(cache.entries()).toEqual({ success: 1, denial: 0 });
+  });
+
+  it('a truncated reply is not stored, but still gets the capped TTL', () => {
+    const cache = new DnsCache(CACHE_30);
+    const q = query('api.example.com');
+    expect(ttls(cache.put(q, upstream.resolve(q.name, 'A'), T0, true))).toEqual([30]);
+    expect(cache.get(q, T0 + 1)).toBeUndefined();
+  });
+
   it('a reply still on its way is not visible before it lands', () => {
-    const cache = new DnsCache();
+    const cache = new DnsCache(CACHE_30);
     const q = query('api.example.com');
     cache.put(q, upstream.resolve(q.name, 'A'), T0 + 5);
     expect(cache.get(q, T0 + 4)).toBeUndefined();
     expect(cache.get(q, T0 + 5)).toBeDefined();
+    // A second miss's reply landing while the first entry is valid leaves that entry in place.
+    cache.put(q, upstream.resolve(q.name, 'A'), T0 + 10_005);
+    expect(ttls(cache.get(q, T0 + 10_005)?.answer as DnsAnswer)).toEqual([20]);
   });
 
   it('a full cache evicts its oldest entry', () => {
-    const cache = new DnsCache({ ...DEFAULT_CACHE_OPTIONS, capacity: 2 });
+    const small = (tier: CacheSettings['success']) => ({ ...tier, capacity: 2 });
+    const cache = new DnsCache({
+      ...CACHE_30,
+      success: small(CACHE_30.success),
+      denial: small(CACHE_30.denial),
+    });
     for (const n of ['a', 'b', 'c'])
       cache.put(query(`${n}.example.com`), upstream.resolve(`${n}.example.com`, 'A'), T0);
     expect(cache.entries().denial).toBe(2);

@@ -8,7 +8,7 @@
 import dnsPacket from 'dns-packet';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSimCore, type SimContext } from '../../../../src/sim/context.ts';
-import { DEFAULT_CACHE_OPTIONS } from '../../../../src/sim/dataplane/dns/cache.ts';
+import { cacheSettings } from '../../../../src/sim/dataplane/dns/cache.ts';
 import { rcodeOf } from '../../../../src/sim/dataplane/dns/dns-message.ts';
 import { DEFAULT_CLUSTER_DNS_OPTIONS } from '../../../../src/sim/dataplane/dns/cluster-dns.ts';
 import { RegistryClusterView } from '../../../../src/sim/dataplane/dns/cluster-view.ts';
@@ -25,7 +25,7 @@ const SLOW: ReplicaOptions = {
   maxQueueDelayMs: 2000,
   upstreamLatencyMs: 5,
   maxConcurrentForwards: 1000,
-  cache: { ...DEFAULT_CACHE_OPTIONS, disabledZones: ['cluster.local'] },
+  cache: cacheSettings(30, ['cluster.local']),
 };
 
 const DEFAULTS: ReplicaOptions = {
@@ -34,7 +34,7 @@ const DEFAULTS: ReplicaOptions = {
   maxQueueDelayMs: DEFAULT_CLUSTER_DNS_OPTIONS.maxQueueDelayMs,
   upstreamLatencyMs: DEFAULT_CLUSTER_DNS_OPTIONS.upstreamLatencyMs,
   maxConcurrentForwards: DEFAULT_CLUSTER_DNS_OPTIONS.maxConcurrentForwards,
-  cache: { ...DEFAULT_CACHE_OPTIONS, disabledZones: ['cluster.local'] },
+  cache: cacheSettings(30, ['cluster.local']),
 };
 
 let ctx: SimContext;

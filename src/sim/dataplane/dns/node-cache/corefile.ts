@@ -12,22 +12,8 @@
  * nameservers of the node's /etc/resolv.conf. They stay symbolic here and are resolved per query
  * (`ForwardTarget`), so a Service that appears later is picked up.
  */
-
-/** The cache plugin's settings for one kind of reply (`success` or `denial`). */
-export interface CacheTier {
-  capacity: number;
-  /** Upper bound on an entry's TTL, seconds. */
-  maxTtl: number;
-  /** Lower bound, seconds. */
-  minTtl: number;
-}
-
-export interface CacheSettings {
-  success: CacheTier;
-  denial: CacheTier;
-  /** How long a SERVFAIL from upstream is cached (the plugin's `servfail`, default 5 s); 0 never. */
-  servfailTtl: number;
-}
+import { type CacheSettings, cacheSettings } from '../cache.ts';
+import { inZone, normalizeName } from '../dns-message.ts';
 
 /** Where `forward` sends a query. */
 export type ForwardTarget =
@@ -55,12 +41,7 @@ export interface NodeCacheConfig {
   blocks: ServerBlock[];
 }
 
-// CoreDNS cache plugin defaults (plugin/cache/setup.go, cache.go).
-const DEFAULT_CAPACITY = 9984;
-const DEFAULT_SUCCESS_MAX_TTL = 3600;
-const DEFAULT_DENIAL_MAX_TTL = 1800;
-const DEFAULT_MIN_TTL = 5;
-const DEFAULT_SERVFAIL_TTL = 5;
+// The cache plugin's cap on `servfail` (plugin/cache/setup.go).
 const MAX_SERVFAIL_TTL = 300;
 
 const CLUSTER_DNS_PILLAR = '__PILLAR__CLUSTER__DNS__';
@@ -170,29 +151,18 @@ const count = (word: string | undefined, what: string, line: number): number => 
   return n;
 };
 
-/** `cache [TTL] [ZONES…] { success CAP [TTL [MINTTL]]; denial …; servfail DURATION; … }`. */
+/**
+ * `cache [TTL] [ZONES…] { success CAP [TTL [MINTTL]]; denial …; servfail DURATION;
+ * disable success|denial [ZONES…]; … }`.
+ */
 function parseCache(d: Directive): CacheSettings {
-  const success: CacheTier = {
-    capacity: DEFAULT_CAPACITY,
-    maxTtl: DEFAULT_SUCCESS_MAX_TTL,
-    minTtl: DEFAULT_MIN_TTL,
-  };
-  const denial: CacheTier = {
-    capacity: DEFAULT_CAPACITY,
-    maxTtl: DEFAULT_DENIAL_MAX_TTL,
-    minTtl: DEFAULT_MIN_TTL,
-  };
-  let servfailTtl = DEFAULT_SERVFAIL_TTL;
   const [first] = d.args;
-  if (first !== undefined && /^\d+$/.test(first)) {
-    // One TTL caps both tiers; a cap under the default minimum lowers the minimum with it.
-    const ttl = count(first, 'cache TTL', d.line);
-    success.maxTtl = denial.maxTtl = ttl;
-    if (ttl < DEFAULT_MIN_TTL) success.minTtl = denial.minTtl = ttl;
-  }
+  const settings = cacheSettings(
+    first !== undefined && /^\d+$/.test(first) ? count(first, 'cache TTL', d.line) : undefined,
+  );
   for (const [option, ...args] of d.body) {
     if (option === 'success' || option === 'denial') {
-      const tier = option === 'success' ? success : denial;
+      const tier = settings[option];
       tier.capacity = count(args[0], `cache ${option} capacity`, d.line);
       if (args[1] !== undefined) {
         tier.maxTtl = count(args[1], `cache ${option} TTL`, d.line);
@@ -200,11 +170,17 @@ function parseCache(d: Directive): CacheSettings {
       }
       if (args[2] !== undefined) tier.minTtl = count(args[2], `cache ${option} MINTTL`, d.line);
     } else if (option === 'servfail') {
-      servfailTtl = Math.min(MAX_SERVFAIL_TTL, goSeconds(args[0], d.line));
+      settings.servfailTtl = Math.min(MAX_SERVFAIL_TTL, goSeconds(args[0], d.line));
+    } else if (option === 'disable') {
+      const [kind, ...zones] = args;
+      if (kind !== 'success' && kind !== 'denial')
+        throw new CorefileError(`cache disable: not success or denial: ${String(kind)}`, d.line);
+      // No zones: the root, every name.
+      settings[kind].disabledZones = zones.length > 0 ? zones.map(normalizeName) : [''];
     }
-    // prefetch, serve_stale, disable, keepttl: not modelled (docs/sim-fidelity.md).
+    // prefetch, serve_stale, keepttl: not modelled (docs/sim-fidelity.md).
   }
-  return { success, denial, servfailTtl };
+  return settings;
 }
 
 /** A Go duration as CoreDNS's cache takes it (`5s`, `1m`, `0`), in seconds. */
@@ -253,10 +229,6 @@ export function parseCorefile(text: string): NodeCacheConfig {
   };
 }
 
-/** `name` (lowercased, no trailing dot) is `zone` or under it; `` is the root. */
-export const inZone = (name: string, zone: string): boolean =>
-  zone === '' || name === zone || name.endsWith(`.${zone}`);
-
 /** The server block that serves `name` on `port`: the most specific zone, as CoreDNS picks it. */
 export function blockFor(config: NodeCacheConfig, name: string, port = 53): ServerBlock | undefined {
   let best: { block: ServerBlock; length: number } | undefined;
@@ -267,6 +239,22 @@ export function blockFor(config: NodeCacheConfig, name: string, port = 53): Serv
   }
   return best?.block;
 }
+
+/** Misses to CoreDNS (the kube-dns-upstream Service), over TCP. */
+const FORWARD_TO_CLUSTER_DNS = `forward . __PILLAR__CLUSTER__DNS__ {
+            force_tcp
+    }`;
+
+/** The addon's `cache 30` blocks: only the zone and where misses go differ. */
+const cache30Block = (zone: string, forward: string) => `${zone}:53 {
+    errors
+    cache 30
+    reload
+    loop
+    bind 169.254.20.10 10.96.0.10
+    ${forward}
+    prometheus :9253
+    }`;
 
 /**
  * The Corefile of clusters/addons/nodelocaldns.yaml with the sim's defaults substituted: what a
@@ -281,43 +269,13 @@ export const DEFAULT_NODE_CACHE_COREFILE = `cluster.local:53 {
     reload
     loop
     bind 169.254.20.10 10.96.0.10
-    forward . __PILLAR__CLUSTER__DNS__ {
-            force_tcp
-    }
+    ${FORWARD_TO_CLUSTER_DNS}
     prometheus :9253
     health 169.254.20.10:8080
     }
-in-addr.arpa:53 {
-    errors
-    cache 30
-    reload
-    loop
-    bind 169.254.20.10 10.96.0.10
-    forward . __PILLAR__CLUSTER__DNS__ {
-            force_tcp
-    }
-    prometheus :9253
-    }
-ip6.arpa:53 {
-    errors
-    cache 30
-    reload
-    loop
-    bind 169.254.20.10 10.96.0.10
-    forward . __PILLAR__CLUSTER__DNS__ {
-            force_tcp
-    }
-    prometheus :9253
-    }
-.:53 {
-    errors
-    cache 30
-    reload
-    loop
-    bind 169.254.20.10 10.96.0.10
-    forward . __PILLAR__UPSTREAM__SERVERS__
-    prometheus :9253
-    }
+${cache30Block('in-addr.arpa', FORWARD_TO_CLUSTER_DNS)}
+${cache30Block('ip6.arpa', FORWARD_TO_CLUSTER_DNS)}
+${cache30Block('.', 'forward . __PILLAR__UPSTREAM__SERVERS__')}
 `;
 
 export const DEFAULT_NODE_CACHE_CONFIG: NodeCacheConfig = parseCorefile(DEFAULT_NODE_CACHE_COREFILE);

@@ -11,10 +11,10 @@
  * no queue: a cache hit costs microseconds, so below capacity the answer is immediate.
  */
 import type { Endpoint } from '../../../../agent/host.ts';
+import { type CacheEntries, DnsCache } from '../cache.ts';
 import { type DnsAnswer, type DnsQuery, decodeQuery, emptyAnswer, encodeReply } from '../dns-message.ts';
 import { blockFor, type ForwardTarget, type NodeCacheConfig, type ServerBlock } from './corefile.ts';
 import { type ForwardClock, type ForwardNetwork, forwardQuery, readReply } from './forwarder.ts';
-import { ResponseCache, type ResponseCacheSize } from './response-cache.ts';
 
 /**
  * Queries a node cache takes per second by default. CoreDNS serves about 33,700 qps of cluster
@@ -60,7 +60,7 @@ export interface NodeCacheOptions {
 }
 
 export class NodeCache {
-  private readonly caches = new Map<ServerBlock, ResponseCache>();
+  private readonly caches = new Map<ServerBlock, DnsCache>();
   private readonly stopped = new AbortController();
   private windowStart = Number.NEGATIVE_INFINITY;
   private windowCount = 0;
@@ -89,10 +89,10 @@ export class NodeCache {
   }
 
   /** Entries held now, over all server blocks. */
-  cacheSize(): ResponseCacheSize {
+  cacheSize(): CacheEntries {
     const size = { success: 0, denial: 0 };
     for (const cache of this.caches.values()) {
-      const s = cache.size();
+      const s = cache.entries();
       size.success += s.success;
       size.denial += s.denial;
     }
@@ -115,10 +115,10 @@ export class NodeCache {
     return ++this.windowCount <= capacityQps;
   }
 
-  private cacheOf(block: ServerBlock): ResponseCache | undefined {
+  private cacheOf(block: ServerBlock): DnsCache | undefined {
     if (!block.cache) return undefined;
     let cache = this.caches.get(block);
-    if (!cache) this.caches.set(block, (cache = new ResponseCache(block.cache, this.options.clock)));
+    if (!cache) this.caches.set(block, (cache = new DnsCache(block.cache)));
     return cache;
   }
 
@@ -131,10 +131,10 @@ export class NodeCache {
     const block = blockFor(this.options.config, query.key);
     if (!block) return emptyAnswer('REFUSED', false);
     const cache = this.cacheOf(block);
-    const hit = cache?.lookup(query);
+    const hit = cache?.get(query, this.options.clock.now());
     if (hit) {
       stats.hits++;
-      return hit;
+      return hit.answer;
     }
     stats.misses++;
     const forward = block.forward;
@@ -162,6 +162,7 @@ export class NodeCache {
     if (result.kind === 'failed') return emptyAnswer('SERVFAIL', false);
     const reply = readReply(result.reply);
     if (!reply) return emptyAnswer('SERVFAIL', false);
-    return cache ? cache.store(query, reply.answer, reply.truncated) : reply.answer;
+    // The reply is written now, on its way back to the client.
+    return cache ? cache.put(query, reply.answer, this.options.clock.now(), reply.truncated) : reply.answer;
   }
 }
