@@ -84,20 +84,19 @@ describe('scars CLI', () => {
     expect(r.stderr).toMatch(/bad-duration\.ts:11: hold:/);
   });
 
-  it('unknown scenario, suite, flag and command: exit 2 with a suggestion', async () => {
-    const cases: [string[], RegExp][] = [
-      [['run', 'pod-kil'], /unknown scenario "pod-kil" \(did you mean "pod-kill"\?\)/],
-      [['run', '--suite', 'nightlyy'], /unknown suite "nightlyy" \(did you mean "nightly"\?\)/],
-      [['run', '--controll'], /Unknown argument: controll \(did you mean --control\?\)/],
-      [['rnu'], /unknown command "rnu". Did you mean run\?/],
-      [['run', '--reporter', 'junt'], /unknown reporter "junt" \(did you mean "junit"\?\)/],
-      [['run', '--provider', 'kube'], /Invalid values:[\s\S]*provider/],
-    ];
-    for (const [args, re] of cases) {
-      const r = await cli(args);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr).toMatch(re);
-    }
+  // One test per case: each starts the CLI (about 2 s each), and a busy machine must not push six
+  // of them past one test's timeout.
+  it.each<[string[], RegExp]>([
+    [['run', 'pod-kil'], /unknown scenario "pod-kil" \(did you mean "pod-kill"\?\)/],
+    [['run', '--suite', 'nightlyy'], /unknown suite "nightlyy" \(did you mean "nightly"\?\)/],
+    [['run', '--controll'], /Unknown argument: controll \(did you mean --control\?\)/],
+    [['rnu'], /unknown command "rnu". Did you mean run\?/],
+    [['run', '--reporter', 'junt'], /unknown reporter "junt" \(did you mean "junit"\?\)/],
+    [['run', '--provider', 'kube'], /Invalid values:[\s\S]*provider/],
+  ])('unknown scenario, suite, flag or command (%j): exit 2 with a suggestion', async (args, re) => {
+    const r = await cli(args);
+    expect(r.code, args.join(' ')).toBe(2);
+    expect(r.stderr).toMatch(re);
   });
 
   it('a bad YAML config: exit 2 naming file, line and field', async () => {
