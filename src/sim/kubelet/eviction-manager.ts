@@ -19,7 +19,7 @@ import { isCriticalPod, podPriority } from './admission.ts';
 import { bytesQuantity } from './format.ts';
 import type { NodeMemory } from './memory.ts';
 import type { PodWorker } from './pod-worker.ts';
-import type { Timer, Timers } from './timers.ts';
+import { Loop, type Timers } from './timers.ts';
 
 export const MONITORING_INTERVAL_MS = 10_000;
 const CLEANUP_POLL_MS = 1_000;
@@ -78,11 +78,11 @@ export class EvictionManager {
   private readonly firstObservedAt = new Map<Threshold, number>();
   private readonly conditionLastObservedAt = new Map<string, number>();
   private conditions: string[] = [];
-  private timer: Timer | undefined;
-  private stopped = true;
+  private readonly loop: Loop;
   evictions = 0;
 
   constructor(private readonly host: EvictionHost) {
+    this.loop = new Loop(host.timers, () => this.synchronize());
     this.thresholds = [
       ...host.config.evictionHard.map((t) => ({ ...t, hard: true })),
       ...host.config.evictionSoft.map((t) => ({ ...t, hard: false })),
@@ -95,23 +95,11 @@ export class EvictionManager {
   }
 
   start(offsetMs: number): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(offsetMs);
+    this.loop.start(offsetMs);
   }
 
   stop(): void {
-    this.stopped = true;
-    this.host.timers.cancel(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(ms: number): void {
-    this.host.timers.cancel(this.timer);
-    this.timer = this.host.timers.after(ms, () => {
-      this.timer = undefined;
-      if (!this.stopped) this.synchronize();
-    });
+    this.loop.stop();
   }
 
   private observe(signal: string): Observation {
@@ -129,9 +117,9 @@ export class EvictionManager {
 
   /** One round of the monitoring loop. */
   synchronize(): void {
-    if (this.stopped) return;
+    if (this.loop.stopped) return;
     if (this.host.paused() || this.thresholds.length === 0) {
-      this.schedule(MONITORING_INTERVAL_MS);
+      this.loop.next(MONITORING_INTERVAL_MS);
       return;
     }
     const now = this.host.timers.clock.now();
@@ -156,7 +144,7 @@ export class EvictionManager {
       (t) => t.hard || now - (this.firstObservedAt.get(t) ?? now) >= (t.gracePeriodMs ?? 0),
     );
     if (actionable.length === 0) {
-      this.schedule(MONITORING_INTERVAL_MS);
+      this.loop.next(MONITORING_INTERVAL_MS);
       return;
     }
     const threshold = actionable.find((t) => t.hard) ?? (actionable[0] as Threshold);
@@ -164,7 +152,7 @@ export class EvictionManager {
     const observation = observations.get(threshold.signal) as Observation;
     const evicted = this.evictOne(threshold, observation);
     if (!evicted) {
-      this.schedule(MONITORING_INTERVAL_MS);
+      this.loop.next(MONITORING_INTERVAL_MS);
       return;
     }
     this.waitForCleanup(evicted, now);
@@ -232,14 +220,11 @@ export class EvictionManager {
   /** waitForPodsCleanup: the next round starts once the evicted pod's containers are gone. */
   private waitForCleanup(worker: PodWorker, since: number): void {
     const poll = () => {
-      this.timer = undefined;
-      if (this.stopped) return;
       const clock = this.host.timers.clock;
       if (!worker.anyRunning || clock.now() - since >= CLEANUP_TIMEOUT_MS) this.synchronize();
-      else this.timer = this.host.timers.after(CLEANUP_POLL_MS, poll);
+      else this.loop.next(CLEANUP_POLL_MS, poll);
     };
-    this.host.timers.cancel(this.timer);
-    this.timer = this.host.timers.after(CLEANUP_POLL_MS, poll);
+    this.loop.next(CLEANUP_POLL_MS, poll);
   }
 }
 

@@ -13,7 +13,7 @@ import { ignoreGone } from '../controllers/controller.ts';
 import type { SimContext } from '../context.ts';
 import { LEASES, NODES } from '../kinds/resources.ts';
 import type { KubeObject, Writable } from '../object.ts';
-import type { Timer, Timers } from './timers.ts';
+import { Loop, type Timers } from './timers.ts';
 
 export const LEASE_DURATION_SECONDS = 40;
 export const RENEW_INTERVAL_MS = 10_000;
@@ -100,39 +100,29 @@ export interface NodeStatusHost {
 }
 
 export class NodeStatusReporter {
-  private timer: Timer | undefined;
-  private stopped = true;
+  private readonly loop: Loop;
   private lastReport = Number.NEGATIVE_INFINITY;
   leaseRenewals = 0;
 
-  constructor(private readonly host: NodeStatusHost) {}
-
-  /** Starts the heartbeats; the first renewal and status sync happen after `offsetMs` (staggering nodes). */
-  start(offsetMs: number): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(offsetMs);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.host.timers.cancel(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(ms: number): void {
-    this.host.timers.cancel(this.timer);
-    this.timer = this.host.timers.after(ms, () => {
-      this.timer = undefined;
-      if (this.stopped) return;
-      this.schedule(RENEW_INTERVAL_MS);
+  constructor(private readonly host: NodeStatusHost) {
+    this.loop = new Loop(host.timers, () => {
+      this.loop.next(RENEW_INTERVAL_MS);
       this.beat();
     });
   }
 
+  /** Starts the heartbeats; the first renewal and status sync happen after `offsetMs` (staggering nodes). */
+  start(offsetMs: number): void {
+    this.loop.start(offsetMs);
+  }
+
+  stop(): void {
+    this.loop.stop();
+  }
+
   /** One heartbeat now (also on resume: a restarted kubelet reports at once). */
   beat(): void {
-    if (this.stopped || this.host.paused()) return;
+    if (this.loop.stopped || this.host.paused()) return;
     this.renewLease();
     this.syncStatus();
   }
@@ -173,7 +163,7 @@ export class NodeStatusReporter {
 
   /** Computes the conditions and writes them if changed or the report is due. */
   syncStatus(): void {
-    if (this.stopped || this.host.paused()) return;
+    if (this.loop.stopped || this.host.paused()) return;
     const { registry, clock } = this.host.ctx;
     const live = registry.find(NODES, undefined, this.host.nodeName) as (Node & KubeObject) | undefined;
     if (!live) return;
