@@ -8,7 +8,7 @@ export default defineConfig({
     // Scenario files import the package by name, as users' scenarios do.
     alias: [
       { find: /^scars$/, replacement: src('index.ts') },
-      { find: /^scars\/(faults|observers|assertions)$/, replacement: `${src('')}$1/index.ts` },
+      { find: /^scars\/(faults|observers|assertions|workloads)$/, replacement: `${src('')}$1/index.ts` },
     ],
   },
   test: {

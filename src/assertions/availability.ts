@@ -4,9 +4,7 @@
  */
 import type { Assertion, AssertionInput } from '../harness/scenario.ts';
 import type { ReadinessSample } from '../observers/pod-readiness.ts';
-
-/** Steps during which the fault is in place (inject → hold → revert). */
-const FAULT_WINDOW = new Set(['inject', 'hold', 'revert']);
+import { FAULT_WINDOW } from './window.ts';
 
 export interface MinReadyOptions {
   selector: string;

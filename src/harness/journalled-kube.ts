@@ -37,6 +37,8 @@ export interface Kube {
   delete(ref: KubeRef, options?: { restore?: boolean; gracePeriodSeconds?: number }): Promise<void>;
   /** The eviction subresource (PDB-aware); a refusal is returned, not thrown. */
   evict(namespace: string, name: string): Promise<EvictionOutcome>;
+  /** A container's log text (pods/log); read-only, so not journalled. */
+  logs(namespace: string, pod: string, options?: { container?: string; previous?: boolean }): Promise<string>;
 }
 
 export class JournalledKube implements Kube {
@@ -58,6 +60,14 @@ export class JournalledKube implements Kube {
     options?: ListOptions,
   ): Promise<T[]> {
     return this.api.list<T>(apiVersion, kind, options);
+  }
+
+  logs(
+    namespace: string,
+    pod: string,
+    options: { container?: string; previous?: boolean } = {},
+  ): Promise<string> {
+    return this.api.logs(namespace, pod, options);
   }
 
   async create<T extends KubernetesObject = KubernetesObject>(obj: KubernetesObject): Promise<T> {

@@ -3,6 +3,8 @@
  * no journal is opened, nothing is sent to any cluster.
  */
 
+import { AGENT_IMAGE_NAME } from '../agent/image.ts';
+import { VERSION } from '../version.ts';
 import { DEFAULT_HOLD, DEFAULT_SETTLE } from './defaults.ts';
 import { formatRef, refOf } from './kube-ref.ts';
 import { newRunId, runNamespace } from './run-id.ts';
@@ -34,6 +36,7 @@ export function planScenarios(
   scenarios: readonly LoadedScenario[],
   control: boolean,
   runId = newRunId(),
+  agentImage = `${AGENT_IMAGE_NAME}:${VERSION}`,
 ): ScenarioPlan[] {
   return scenarios.map(({ file, scenario: s }) => {
     const arms: Arm[] = control && hasControl(s) ? ['main', 'control'] : ['main'];
@@ -44,7 +47,7 @@ export function planScenarios(
       mitigation: s.mitigation.description,
       arms: arms.map((arm) => {
         const namespace = runNamespace(runId, s.name, arm);
-        const ctx: BuildContext = { runId, namespace, arm };
+        const ctx: BuildContext = { runId, namespace, arm, agentImage };
         return {
           arm,
           namespace,

@@ -19,13 +19,14 @@ import type {
   Verdict,
 } from '../report/model.ts';
 import { type Reporter, ReporterMultiplexer } from '../report/reporter.ts';
+import { AGENT_IMAGE_NAME } from '../agent/image.ts';
 import { VERSION } from '../version.ts';
 import { DEFAULT_HOLD, DEFAULT_SETTLE, DEFAULT_STEP_TIMEOUTS, READY_POLL_MS } from './defaults.ts';
 import { type Duration, parseDuration } from './duration.ts';
 import { Journal, type JournalEntry, type JournalScope } from './journal.ts';
 import { JournalledKube } from './journalled-kube.ts';
 import { KubeApi } from './kube-api.ts';
-import { formatRef, refOf } from './kube-ref.ts';
+import { formatRef, type KubeRef, refOf } from './kube-ref.ts';
 import { readinessOf } from './readiness.ts';
 import { revertEntries } from './revert.ts';
 import { newRunId, runNamespace } from './run-id.ts';
@@ -64,6 +65,8 @@ export interface RunOptions {
   forceStop?: AbortSignal;
   /** Lets a test or an embedding program pass a ready cluster instead of provisioning one. */
   cluster?: ProvisionedCluster;
+  /** The agent image scenarios deploy (config `agent.image`); default `scars-agent:<version>`. */
+  agentImage?: string;
 }
 
 /**
@@ -71,6 +74,9 @@ export interface RunOptions {
  * so the arm ends inconclusive (not error: scars itself did not fail).
  */
 class SteadyStateFailed extends Error {}
+
+/** What a fault or observer needs is missing: nothing was changed, and scars could not test. */
+class PreflightFailed extends Error {}
 
 export async function run(options: RunOptions): Promise<RunReport> {
   const runId = options.runId ?? newRunId();
@@ -204,6 +210,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
     runId,
     namespace,
     arm,
+    agentImage: options.agentImage ?? defaultAgentImage(),
     provider: cluster.provider,
     simulated: cluster.simulated,
     kube,
@@ -248,6 +255,21 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
   // --- the fault window: everything up to the end of hold can be cut short by an interrupt.
   try {
     await step(
+      'preflight',
+      async () => {
+        const checks = [...faultsOf(s), ...(s.observers ?? [])].filter((x) => x.preflight);
+        for (const x of checks) {
+          const result = await x.preflight!(ctx);
+          timeline.record('preflight', result.ok ? 'ok' : 'not-ok', {
+            check: x.name,
+            summary: result.summary,
+          });
+          if (!result.ok) throw new PreflightFailed(`preflight ${x.name}: ${result.summary}`);
+        }
+      },
+      { parent: interrupt },
+    );
+    await step(
       'namespace',
       async () => {
         await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
@@ -257,7 +279,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
     await step(
       'deploy',
       async () => {
-        const objects = buildArmObjects(s, { runId, namespace, arm });
+        const objects = buildArmObjects(s, ctx);
         for (const obj of objects) {
           await kube.create(obj);
           deployed.push(obj);
@@ -386,11 +408,14 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
   try {
     await step(
       'cleanup',
-      async () => {
+      async (signal) => {
         const r = await revertEntries(api, journal, journal.pending(ofThisArm), (line) =>
           reporter.onLog(line),
         );
         for (const f of r.failed) revertFailures.push(`${formatRef(f.entry.mutation.ref)}: ${f.error}`);
+        // Deleting a namespace only starts its termination; the arm is clean (and the next arm
+        // gets the nodes' memory back) once it is gone, as `kubectl delete namespace` waits.
+        await waitGone(api, { apiVersion: 'v1', kind: 'Namespace', name: namespace }, clock, signal);
       },
       { parent: force },
     );
@@ -480,6 +505,17 @@ async function waitReady(
   }
 }
 
+async function waitGone(api: KubeApi, ref: KubeRef, clock: Clock, signal: AbortSignal): Promise<void> {
+  while (await api.read(ref)) {
+    await clock.sleep(READY_POLL_MS, signal).catch((err: unknown) => {
+      if (err instanceof StepTimeoutError) {
+        throw new StepTimeoutError(`cleanup: ${formatRef(ref)} is still terminating`, err.timeoutMs);
+      }
+      throw err;
+    });
+  }
+}
+
 async function collectState(
   api: KubeApi,
   namespace: string,
@@ -495,6 +531,10 @@ async function collectState(
     if (live) objects.push(live);
   }
   return { namespace, pods, events, objects };
+}
+
+function defaultAgentImage(): string {
+  return `${AGENT_IMAGE_NAME}:${VERSION}`;
 }
 
 function radiusOf(s: Scenario, namespace: string) {

@@ -63,6 +63,18 @@ export const scenarioSchema = z.strictObject({
   description: z.string({ message: 'expected a description (one or two sentences)' }).min(1, {
     message: 'expected a non-empty description',
   }),
+  runbook: z
+    .strictObject(
+      {
+        hypothesis: z.string().min(1),
+        blastRadius: z.string().min(1),
+        expected: z.string().min(1),
+        watch: z.array(z.string()).optional(),
+        abort: z.array(z.string()).optional(),
+      },
+      { message: 'expected { hypothesis, blastRadius, expected, watch?, abort? }' },
+    )
+    .optional(),
   tags: z.array(z.string(), { message: 'expected a list of tags' }).optional(),
   suites: z.array(name, { message: 'expected a list of suite names' }).optional(),
   workloads: z

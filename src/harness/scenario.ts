@@ -14,6 +14,7 @@ export type ProviderName = 'sim' | 'kind' | 'context';
 /** Lifecycle steps, in the order the runner takes them. */
 export const STEPS = [
   'provision',
+  'preflight',
   'namespace',
   'deploy',
   'wait-ready',
@@ -34,6 +35,8 @@ export interface BuildContext {
   runId: string;
   namespace: string;
   arm: Arm;
+  /** The agent image to deploy (config `agent.image`, default `scars-agent:<version>`). */
+  agentImage: string;
 }
 
 /** What faults, observers, steady-state checks and hooks get while a scenario runs. */
@@ -79,6 +82,11 @@ export interface Fault {
   name: string;
   /** One line for the plan (`--dry-run`) and the report. */
   describe(ctx: BuildContext): string;
+  /**
+   * What the fault needs before anything is deployed (agent image on the nodes, an addon, a load
+   * tool). A failed check ends the arm as `error` with its summary, before any change is made.
+   */
+  preflight?(ctx: RunContext): Promise<CheckResult>;
   inject(ctx: RunContext): Promise<void>;
   /** Evidence that the fault bit, gathered just before revert. */
   observe(ctx: RunContext): Promise<FaultEffect>;
@@ -91,6 +99,8 @@ export interface ObserverHandle {
 export interface Observer {
   name: string;
   describe(ctx: BuildContext): string;
+  /** Like Fault.preflight: checked before anything is deployed. */
+  preflight?(ctx: RunContext): Promise<CheckResult>;
   /** Starts watching; records samples into the timeline with ctx.record until stopped. */
   start(ctx: RunContext): Promise<ObserverHandle>;
 }
@@ -143,10 +153,26 @@ export interface ScenarioHooks {
 
 export type StepTimeouts = Partial<Record<StepName, Duration>>;
 
+/** The scenario as a game-day runbook reads it (scars runbook, reports). */
+export interface RunbookText {
+  /** What we believe holds, stated so the run can refute it. */
+  hypothesis: string;
+  /** What the fault may touch: the run namespace, which nodes, which kube-system objects. */
+  blastRadius: string;
+  /** What the main arm shows, and what the control arm (no mitigation) shows instead. */
+  expected: string;
+  /** What to watch while the fault is in place (dashboards, kubectl commands). */
+  watch?: string[];
+  /** When to stop early. */
+  abort?: string[];
+}
+
 export interface ScenarioDefinition {
   /** Lowercase, digits and dashes; used in names, the CLI and reports. */
   name: string;
   description: string;
+  /** Hypothesis, blast radius and expected result: the scenario read as a runbook. */
+  runbook?: RunbookText;
   tags?: string[];
   /** Suites this scenario belongs to (`scars run --suite NAME`). */
   suites?: string[];

@@ -31,7 +31,12 @@ export function buildArmObjects(s: ScenarioDefinition, ctx: BuildContext): Kuber
     if (s.mitigation.apply) objects = s.mitigation.apply(objects, ctx);
     objects = [...objects, ...expand(s.mitigation.manifests ?? [], ctx)];
   }
+  const declared = new Set(s.namespaces ?? []);
+  // Objects go into the run namespace, except those placed in a namespace the scenario declares
+  // (an addon in kube-system, say): the blast radius allows exactly those.
   return objects.map((o) =>
-    isClusterScoped(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: ctx.namespace } },
+    isClusterScoped(o.kind) || (o.metadata?.namespace && declared.has(o.metadata.namespace))
+      ? o
+      : { ...o, metadata: { ...o.metadata, namespace: ctx.namespace } },
   );
 }

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { InterruptedError, UsageError } from '../../errors.ts';
 import { staleJournals } from '../../harness/cleanup.ts';
 import { PROVIDERS, type ReporterName } from '../../harness/config.ts';
+import { DEFAULT_RUN_TIME_SCALE } from '../../harness/defaults.ts';
 import { formatPlan, planScenarios } from '../../harness/plan.ts';
 import { newRunId } from '../../harness/run-id.ts';
 import { run } from '../../harness/runner.ts';
@@ -65,7 +66,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
         })
         .option('time-scale', {
           type: 'number',
-          describe: 'sim: simulated seconds per wall second (default from config, else 1)',
+          describe: `sim: simulated seconds per wall second (default from config, else ${DEFAULT_RUN_TIME_SCALE})`,
         })
         .example('$0 run', 'run the default suite on the default provider (sim)')
         .example('$0 run pod-kill --control', 'one scenario, plus its negative control')
@@ -92,7 +93,9 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
       const sim = simSettings(provider, args, config.sim, io.cwd);
 
       if (args['dry-run']) {
-        io.stdout.write(`${formatPlan(planScenarios(selected, args.control ?? false, runId))}`);
+        io.stdout.write(
+          `${formatPlan(planScenarios(selected, args.control ?? false, runId, config.agent.image))}`,
+        );
         io.stdout.write(`provider: ${provider} (not contacted)\n`);
         setExit(0);
         return;
@@ -146,6 +149,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           journalDir,
           timeouts: config.timeouts,
           runId,
+          agentImage: config.agent.image,
           interrupt: interrupt.signal,
           forceStop: forceStop.signal,
         });
@@ -177,7 +181,7 @@ function simSettings(
     if (flag) throw new UsageError(`${flag}: only applies to --provider sim (the provider is ${provider})`);
     return {};
   }
-  const scale = args['time-scale'] ?? config.timeScale;
+  const scale = args['time-scale'] ?? config.timeScale ?? DEFAULT_RUN_TIME_SCALE;
   if (scale !== undefined && (!(scale > 0) || !Number.isFinite(scale) || scale > 10_000)) {
     throw new UsageError(`--time-scale: expected a number > 0 and ≤ 10000, got ${String(scale)}`);
   }
