@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: figures, printed and written to reports/bench.json, never asserted.
- * `npm run bench -- sim`, `-- sim-scale`, `-- harness`, `-- agent` or `-- dataplane` runs one group.
+ * `npm run bench -- sim`, `-- sim-scale`, `-- harness`, `-- agent`, `-- dataplane` or `-- scenarios` runs one group.
  */
 import { Figures } from './figures.ts';
 import { benchAgent } from './agent.ts';
+import { benchScenarios } from './scenarios.ts';
 import { benchJournal, benchLoad } from './harness.ts';
 import { benchSimApi } from './sim/api.ts';
 import { benchSimDataPlane } from './sim/dataplane.ts';
@@ -31,6 +32,10 @@ if (!only || only === 'agent') {
 if (!only || only === 'dataplane') {
   console.log('sim data plane (Service frontends, cluster DNS)');
   await benchSimDataPlane(figures);
+}
+if (!only || only === 'scenarios') {
+  console.log('built-in scenarios with their controls (sim)');
+  await benchScenarios(figures);
 }
 figures.print();
 figures.write('reports/bench.json');

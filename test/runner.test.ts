@@ -59,6 +59,17 @@ describe('runner lifecycle (in-memory test API server)', () => {
     expect(report.exitCode).toBe(0);
   });
 
+  it('a failed preflight ends the arm as error before anything is created', async () => {
+    const report = await runFixture({ failPreflight: true });
+    const s = s0(report);
+    expect(s.verdict).toBe('error');
+    expect(s.reason).toBe('preflight pod-kill: the kill switch is not installed');
+    expect(stepsInOrder(report)).toEqual(['preflight', 'revert', 'cleanup']);
+    expect(readJournal(report.journal!).entries).toEqual([]);
+    expect(tc.server.snapshot()).toEqual(before);
+    expect(report.exitCode).toBe(3);
+  });
+
   it('journals every mutation before it is made, and marks each reverted', async () => {
     const report = await runFixture({});
     const journal = readJournal(report.journal!);

@@ -4,6 +4,7 @@
  * its negative arm. Revert and cleanup run on every exit path: success, assertion failure,
  * exception, step timeout, SIGINT and SIGTERM.
  */
+import { performance } from 'node:perf_hooks';
 import type { CoreV1Event, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { providerFor } from '../cluster/index.ts';
 import type { ProvisionedCluster, ProvisionOptions } from '../cluster/provider.ts';
@@ -194,6 +195,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
   const namespace = runNamespace(runId, s.name, arm);
   const timeline = new Timeline(clock);
   const started = clock.now();
+  const wallStarted = performance.now();
   const scope: JournalScope = { scenario: s.name, arm, step: 'namespace' };
   const kube = new JournalledKube(api, journal, runId, radiusOf(s, namespace), () => ({ ...scope }));
   const ofThisArm = (e: JournalEntry) => e.scope.scenario === s.name && e.scope.arm === arm;
@@ -432,6 +434,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
     reason,
     namespace,
     durationMs: clock.now() - started,
+    wallMs: Math.round(performance.now() - wallStarted),
     assertions,
     faults: faultReports,
     timeline: timeline.events,
@@ -562,6 +565,7 @@ function scenarioReport(l: LoadedScenario, main: ArmReport, control: ArmReport |
     description: l.scenario.description,
     tags: l.scenario.tags ?? [],
     mitigation: l.scenario.mitigation.description,
+    mainVerdict: main.verdict,
     ...rest,
     control: null,
   };

@@ -62,15 +62,36 @@ export function consoleReporter(options: ConsoleOptions = {}): Reporter {
       if (spinner?.isSpinning) spinner.stop();
       write('');
       write(`Verdicts (${report.provider}${report.simulated ? ', simulated' : ''}):`);
-      for (const s of report.scenarios) {
-        const control = s.control
-          ? `  control: ${s.control.verdict}${s.control.asExpected ? ' (as expected)' : ' (NOT as expected)'}`
-          : '';
-        write(`  ${MARK[s.verdict]} ${s.verdict.padEnd(12)} ${s.name}${control}`);
-      }
+      for (const line of verdictTable(report)) write(`  ${line}`);
       if (report.error) write(`  ! run error: ${report.error}`);
       if (report.interrupted) write(`  interrupted by ${report.interrupted}; changes were reverted`);
       write(`exit ${report.exitCode} after ${formatMs(report.durationMs)}`);
     },
   };
+}
+
+/**
+ * One row per scenario: its verdict, the main arm's, the control arm's (and whether that was the
+ * expected failure), wall times, and why. Columns padded to the widest cell; the reason last, so
+ * long reasons do not push the table apart.
+ */
+export function verdictTable(report: RunReport): string[] {
+  const header = ['', 'scenario', 'verdict', 'main', 'control', 'why'];
+  const rows = report.scenarios.map((s) => [
+    MARK[s.verdict] ?? '',
+    s.name,
+    s.verdict,
+    `${s.mainVerdict} ${formatMs(s.wallMs)}`,
+    s.control
+      ? `${s.control.verdict}${s.control.asExpected ? ' (as expected)' : ' (NOT as expected)'} ${formatMs(s.control.wallMs)}`
+      : '—',
+    s.reason,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
 }

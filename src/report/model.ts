@@ -25,7 +25,10 @@ export interface ArmReport {
   /** Why the verdict is what it is, in one line. */
   reason: string;
   namespace: string;
+  /** How long the arm took on the cluster's clock (the sim's may run faster than wall time). */
   durationMs: number;
+  /** How long the arm took in wall time. */
+  wallMs: number;
   assertions: AssertionReport[];
   faults: FaultReport[];
   timeline: TimelineEvent[];
@@ -45,6 +48,8 @@ export interface ScenarioReport extends Omit<ArmReport, 'arm'> {
   description: string;
   tags: string[];
   mitigation: string;
+  /** The main arm's own verdict; `verdict` may differ when the control arm did not fail as expected. */
+  mainVerdict: Verdict;
   control: ControlReport | null;
 }
 

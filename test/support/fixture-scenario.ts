@@ -26,6 +26,8 @@ export interface FixtureOptions {
   unsteady?: boolean;
   /** Also patch the (pre-existing) shared ConfigMap in namespace `shared`. */
   touchShared?: boolean;
+  /** The pod-kill fault's preflight finds something missing. */
+  failPreflight?: boolean;
 }
 
 const pod = (name: string): KubernetesObject =>
@@ -53,7 +55,12 @@ export function fixtureScenario(o: FixtureOptions = {}): Scenario {
     ],
     mitigation: { description: 'a second replica', manifests: [pod('web-1')] },
     fault: [
-      podKill({ selector: o.missTheTarget ? 'app=nothing' : selector, count: 1 }),
+      o.failPreflight
+        ? {
+            ...podKill({ selector, count: 1 }),
+            preflight: async () => ({ ok: false, summary: 'the kill switch is not installed' }),
+          }
+        : podKill({ selector: o.missTheTarget ? 'app=nothing' : selector, count: 1 }),
       cordonNode({ node: FIXTURE_NODE }),
       ...(o.touchShared
         ? [
