@@ -22,3 +22,4 @@ export { junitReporter } from './report/junit.ts';
 export type * from './report/model.ts';
 export type { Reporter } from './report/reporter.ts';
 export { VERSION } from './version.ts';
+export * from './audit/index.ts';

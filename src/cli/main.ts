@@ -6,6 +6,7 @@ import { ExitCode, errorMessage, ScarsError, UsageError } from '../errors.ts';
 import { closest } from '../harness/suggest.ts';
 import { VERSION } from '../version.ts';
 import { AGENT_COMMAND, agentCommand, runAgentCommand } from './commands/agent.ts';
+import { auditCommand } from './commands/audit.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
@@ -36,6 +37,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .command(runCommand(io, setExit))
     .command(listCommand(io, setExit))
     .command(validateCommand(io, setExit))
+    .command(auditCommand(io, setExit, argv))
     .command(cleanupCommand(io, setExit))
     .command(simCommand(io, setExit))
     .command(agentCommand())
@@ -44,7 +46,10 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
       describe: 'config file (default: scars.config.ts or scars.config.yaml if present)',
       global: true,
     })
-    .demandCommand(1, 'Name a command: run, list, validate, cleanup, sim or agent (scars --help lists them).')
+    .demandCommand(
+      1,
+      'Name a command: run, list, validate, audit, cleanup, sim or agent (scars --help lists them).',
+    )
     .recommendCommands()
     .strict()
     .version(VERSION)
@@ -96,6 +101,10 @@ const KNOWN_FLAGS = [
   'time-scale',
   'http',
   'name',
+  'format',
+  'fail-on',
+  'cert-days',
+  'namespace',
 ];
 
 /** yargs says "Unknown argument: controll"; add the flag it most likely meant. */
