@@ -1,3 +1,4 @@
+import type { V1Node } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -5,12 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InterruptedError } from '../src/errors.ts';
 import { readJournal } from '../src/harness/journal.ts';
 import { run } from '../src/harness/runner.ts';
-import { STEPS } from '../src/harness/scenario.ts';
+import { type RunContext, STEPS } from '../src/harness/scenario.ts';
 import { jsonReporter } from '../src/report/json.ts';
 import { junitReporter } from '../src/report/junit.ts';
 import type { RunReport } from '../src/report/model.ts';
 import { startTestCluster, type TestCluster } from './support/cluster.ts';
-import { type FixtureOptions, fixtureScenario } from './support/fixture-scenario.ts';
+import { FIXTURE_NODE, type FixtureOptions, fixtureScenario } from './support/fixture-scenario.ts';
 import { runReportSchema } from './support/report-schema.ts';
 
 let tc: TestCluster;
@@ -68,6 +69,22 @@ describe('runner lifecycle (in-memory test API server)', () => {
     expect(readJournal(report.journal!).entries).toEqual([]);
     expect(tc.server.snapshot()).toEqual(before);
     expect(report.exitCode).toBe(3);
+  });
+
+  it("a fault's recover() runs after the journal is reverted, and only once inject began", async () => {
+    const seen: string[] = [];
+    const onRecover = async (ctx: RunContext) => {
+      const node = await ctx.kube.read<V1Node>({ apiVersion: 'v1', kind: 'Node', name: FIXTURE_NODE });
+      seen.push(`unschedulable=${String(node?.spec?.unschedulable ?? false)}`);
+    };
+    const report = await runFixture({ onRecover });
+    expect(s0(report).verdict).toBe('passed');
+    expect(seen).toEqual(['unschedulable=false']);
+    expect(s0(report).timeline.some((e) => e.step === 'revert' && e.event === 'recovered')).toBe(true);
+
+    seen.length = 0;
+    await runFixture({ onRecover, throwIn: 'afterDeploy' });
+    expect(seen).toEqual([]);
   });
 
   it('journals every mutation before it is made, and marks each reverted', async () => {

@@ -206,6 +206,8 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
   const observers: ObserverHandle[] = [];
   let deployed: KubernetesObject[] = [];
   let failure: unknown;
+  /** The inject step began: faults may have left effects to recover from. */
+  let injected = false;
   let currentSignal: AbortSignal = new AbortController().signal;
 
   const ctx: RunContext = {
@@ -320,6 +322,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
       'inject',
       async () => {
         await s.hooks?.beforeInject?.(ctx);
+        injected = true;
         for (const f of faultsOf(s)) {
           timeline.record('inject', 'fault', { fault: f.name, description: f.describe(ctx) });
           await f.inject(ctx);
@@ -359,6 +362,13 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
         const pending = journal.pending((e) => ofThisArm(e) && faultSteps.has(e.scope.step));
         const r = await revertEntries(api, journal, pending, (line) => reporter.onLog(line));
         for (const f of r.failed) revertFailures.push(`${formatRef(f.entry.mutation.ref)}: ${f.error}`);
+        if (injected) {
+          for (const f of faultsOf(s)) {
+            if (!f.recover) continue;
+            await f.recover(ctx);
+            timeline.record('revert', 'recovered', { fault: f.name });
+          }
+        }
         if (!failure) await s.hooks?.afterRevert?.(ctx);
       },
       { parent: force },

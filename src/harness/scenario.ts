@@ -90,6 +90,13 @@ export interface Fault {
   inject(ctx: RunContext): Promise<void>;
   /** Evidence that the fault bit, gathered just before revert. */
   observe(ctx: RunContext): Promise<FaultEffect>;
+  /**
+   * After the journal is reverted: waits until what the cluster keeps by itself after the fault
+   * (a node's MemoryPressure condition and taint, for evictionPressureTransitionPeriod) has passed,
+   * so the next scenario starts on a cluster like the one this one found. Bounded by the revert
+   * step's timeout; it changes nothing.
+   */
+  recover?(ctx: RunContext): Promise<void>;
 }
 
 export interface ObserverHandle {

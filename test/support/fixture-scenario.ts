@@ -6,7 +6,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { minReadyReplicas } from '../../src/assertions/index.ts';
 import { cordonNode, podKill } from '../../src/faults/index.ts';
-import { defineScenario, type Scenario, type StepTimeouts } from '../../src/index.ts';
+import { defineScenario, type RunContext, type Scenario, type StepTimeouts } from '../../src/index.ts';
 import { podReadiness } from '../../src/observers/index.ts';
 
 export const FIXTURE_NODE = 'worker-1';
@@ -28,6 +28,8 @@ export interface FixtureOptions {
   touchShared?: boolean;
   /** The pod-kill fault's preflight finds something missing. */
   failPreflight?: boolean;
+  /** Called by the cordon fault's recover(), with what the journal had left when it ran. */
+  onRecover?: (ctx: RunContext) => Promise<void>;
 }
 
 const pod = (name: string): KubernetesObject =>
@@ -61,7 +63,9 @@ export function fixtureScenario(o: FixtureOptions = {}): Scenario {
             preflight: async () => ({ ok: false, summary: 'the kill switch is not installed' }),
           }
         : podKill({ selector: o.missTheTarget ? 'app=nothing' : selector, count: 1 }),
-      cordonNode({ node: FIXTURE_NODE }),
+      o.onRecover
+        ? { ...cordonNode({ node: FIXTURE_NODE }), recover: o.onRecover }
+        : cordonNode({ node: FIXTURE_NODE }),
       ...(o.touchShared
         ? [
             {
