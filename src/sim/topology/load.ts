@@ -121,10 +121,14 @@ const KUBELET_DEFAULTS = {
   systemMemoryUsage: '600Mi',
 };
 
-/** The built-in topology: one control plane and three workers, like scars' kind config. */
+/**
+ * The built-in topology: one control plane and three workers, like scars' kind config, with the
+ * kubelet's defaults except a 30s pressure transition period (clusters/sim/default.yaml says why).
+ */
 export const DEFAULT_TOPOLOGY: TopologyInput = {
   apiVersion: 'scars.dev/v1alpha1',
   kind: 'SimTopology',
+  nodeDefaults: { evictionPressureTransitionPeriod: '30s' },
   nodes: [{ role: 'control-plane' }, { role: 'worker', count: 3 }],
 };
 
