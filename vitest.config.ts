@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
 
+/** Built-in scenario runs: real sockets in wall time against a sim at time scale 20. */
+const SCENARIOS = 'test/scenarios/**/*.test.ts';
+
 export default defineConfig({
   resolve: {
     // Scenario files import the package by name, as users' scenarios do.
@@ -12,10 +15,27 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Child-process tests spawn the real CLI; keep parallelism modest on 2-core CI machines.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit-and-sim', include: ['test/**/*.test.ts'], exclude: [SCENARIOS] },
+      },
+      {
+        // After everything else, one file at a time: a scenario's verdict rests on probe and
+        // DNS timeouts that are tens of wall milliseconds at time scale 20, and a machine busy
+        // with other test files stalls the event loop for longer than that.
+        extends: true,
+        test: {
+          name: 'scenarios',
+          include: [SCENARIOS],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

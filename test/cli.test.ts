@@ -44,14 +44,14 @@ describe('scars CLI', () => {
   it('list shows the built-in scenarios', async () => {
     const r = await cli(['list']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/pod-kill\s+default,nightly/);
+    expect(r.stdout).toMatch(/pod-kill-availability\s+default,nightly/);
   });
 
   it('validate passes the built-in scenarios', async () => {
     const r = await cli(['validate']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('ok   scenarios/pod-kill.ts (pod-kill)');
+    expect(r.stdout).toContain('ok   scenarios/pod-kill-availability.ts (pod-kill-availability)');
   });
 
   it.each([
@@ -87,7 +87,10 @@ describe('scars CLI', () => {
   // One test per case: each starts the CLI (about 2 s each), and a busy machine must not push six
   // of them past one test's timeout.
   it.each<[string[], RegExp]>([
-    [['run', 'pod-kil'], /unknown scenario "pod-kil" \(did you mean "pod-kill"\?\)/],
+    [
+      ['run', 'pod-kill-availabilty'],
+      /unknown scenario "pod-kill-availabilty" \(did you mean "pod-kill-availability"\?\)/,
+    ],
     [['run', '--suite', 'nightlyy'], /unknown suite "nightlyy" \(did you mean "nightly"\?\)/],
     [['run', '--controll'], /Unknown argument: controll \(did you mean --control\?\)/],
     [['rnu'], /unknown command "rnu". Did you mean run\?/],
@@ -127,7 +130,7 @@ describe('scars CLI', () => {
     try {
       const r = await cli([
         'run',
-        'pod-kill',
+        'pod-kill-availability',
         '--control',
         '--dry-run',
         '--provider',
@@ -150,7 +153,7 @@ describe('scars CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scars-sim-'));
     writeFileSync(join(dir, 'scars.config.yaml'), `scenarioDirs: [${join(REPO, 'scenarios')}]\n`);
     const r = await cli(
-      ['run', 'pod-kill', '--control', '--time-scale', '10', '--reporter', 'json', '--out', dir],
+      ['run', 'pod-kill-availability', '--control', '--time-scale', '10', '--reporter', 'json', '--out', dir],
       {
         cwd: dir,
       },
@@ -164,19 +167,26 @@ describe('scars CLI', () => {
     expect(report.provider).toBe('sim');
     expect(report.simulated).toBe(true);
     expect(report.scenarios[0]).toMatchObject({
-      name: 'pod-kill',
+      name: 'pod-kill-availability',
       verdict: 'passed',
       control: { verdict: 'failed' },
     });
   }, 120_000);
 
   it('--topology names a shipped topology or fails with one line and exit 2 before anything starts', async () => {
-    const r = await cli(['run', 'pod-kill', '--topology', 'nope']);
+    const r = await cli(['run', 'pod-kill-availability', '--topology', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
       /^scars: --topology: no topology file or name "nope"; expected .* or one of: default, large, memory-pressure$/,
     );
-    const other = await cli(['run', 'pod-kill', '--provider', 'context', '--topology', 'default']);
+    const other = await cli([
+      'run',
+      'pod-kill-availability',
+      '--provider',
+      'context',
+      '--topology',
+      'default',
+    ]);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/--topology: only applies to --provider sim/);
   });
@@ -187,7 +197,7 @@ describe('scars CLI', () => {
       scenarios: { name: string; control: boolean }[];
       suites: string[];
     };
-    expect(parsed.scenarios.find((s) => s.name === 'pod-kill')?.control).toBe(true);
+    expect(parsed.scenarios.find((s) => s.name === 'pod-kill-availability')?.control).toBe(true);
     expect(parsed.suites).toEqual(['default', 'nightly']);
   });
 
@@ -207,7 +217,7 @@ describe('scars CLI', () => {
     const r = await cli(
       [
         'run',
-        'pod-kill',
+        'pod-kill-availability',
         '--provider',
         'context',
         '--kubeconfig',

@@ -88,6 +88,8 @@ export interface HttpRequest {
   tls?: TlsClientOptions;
   /** Stop reading the body after this many bytes (the rest is discarded). */
   maxBodyBytes?: number;
+  /** Gives up on the request (the connection is destroyed); the sim's stall-tolerant deadlines use it. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -97,6 +99,7 @@ export interface HttpResponse {
 }
 
 export interface TlsConnectOptions extends TlsClientOptions {
+  /** An IP literal or a name; hosts resolve names with the system resolver (the name stays the default SNI). */
   host: string;
   port: number;
   timeoutMs: number;

@@ -39,6 +39,8 @@ export interface Kube {
   evict(namespace: string, name: string): Promise<EvictionOutcome>;
   /** A container's log text (pods/log); read-only, so not journalled. */
   logs(namespace: string, pod: string, options?: { container?: string; previous?: boolean }): Promise<string>;
+  /** GET through the pod proxy (pods/<name>:<port>/proxy/<path>); read-only, so not journalled. */
+  proxyGet(namespace: string, pod: string, path: string, port?: number): Promise<string>;
 }
 
 export class JournalledKube implements Kube {
@@ -68,6 +70,10 @@ export class JournalledKube implements Kube {
     options: { container?: string; previous?: boolean } = {},
   ): Promise<string> {
     return this.api.logs(namespace, pod, options);
+  }
+
+  proxyGet(namespace: string, pod: string, path: string, port?: number): Promise<string> {
+    return this.api.proxyGet(namespace, pod, path, port);
   }
 
   async create<T extends KubernetesObject = KubernetesObject>(obj: KubernetesObject): Promise<T> {

@@ -157,6 +157,19 @@ export class KubeApi {
     }
   }
 
+  /**
+   * GET pods/<name>[:<port>]/proxy/<path>: a pod's HTTP answer through the API server's pod proxy
+   * (what `kubectl get --raw` does), e.g. a CoreDNS replica's metrics on 9153.
+   */
+  async proxyGet(namespace: string, pod: string, path: string, port?: number): Promise<string> {
+    const name = port === undefined ? pod : `${pod}:${port}`;
+    try {
+      return await this.core.connectGetNamespacedPodProxyWithPath({ name, namespace, path });
+    } catch (err) {
+      throw toKubeError(err, 'PROXY', `Pod/${name} -n ${namespace} /${path}`);
+    }
+  }
+
   /** POST pods/<name>/eviction: a 429 from a PodDisruptionBudget is an answer, not an error. */
   async evict(namespace: string, name: string): Promise<EvictionOutcome> {
     try {

@@ -9,3 +9,11 @@ export {
   agentLogs,
 } from './agent-logs.ts';
 export { type LoadSample, type ServiceLoadOptions, serviceLoad } from './service-load.ts';
+export { restartsOf } from './pod-readiness.ts';
+export {
+  type PodStatusOptions,
+  type PodStatusRecord,
+  podStatus,
+  podStatusesIn,
+  podStatusSnapshot,
+} from './pod-status.ts';

@@ -18,6 +18,8 @@ export interface ReadinessSample {
   ready: number;
   total: number;
   notReady: string[];
+  /** Container restarts per pod (the sum of its containers' restartCount), for restart-rate assertions. */
+  restarts?: Record<string, number>;
 }
 
 export function isPodReady(p: V1Pod): boolean {
@@ -25,6 +27,12 @@ export function isPodReady(p: V1Pod): boolean {
     !p.metadata?.deletionTimestamp &&
     (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
   );
+}
+
+/** Restarts of a pod's containers so far (init containers' included: a crash-looping init counts too). */
+export function restartsOf(p: V1Pod): number {
+  const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+  return statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
 }
 
 export function podReadiness(options: PodReadinessOptions): Observer {
@@ -47,6 +55,7 @@ export function podReadiness(options: PodReadinessOptions): Observer {
             ready: ready.length,
             total: pods.length,
             notReady: pods.filter((p) => !isPodReady(p)).map((p) => p.metadata?.name ?? ''),
+            restarts: Object.fromEntries(pods.map((p) => [p.metadata?.name ?? '', restartsOf(p)])),
           };
           ctx.record('sample', { ...detail });
         } catch (err) {

@@ -17,7 +17,7 @@ import { ENDPOINT_SLICES, ENDPOINTS } from './kinds/resources.ts';
 import { registerNodes } from './nodes.ts';
 import type { ObjectStore } from './store/object-store.ts';
 import type { Registry } from './api/rest/registry.ts';
-import { resolveTopology } from './topology/load.ts';
+import { DEFAULT_TOPOLOGY, resolveTopology } from './topology/load.ts';
 import type { SimTopology } from './topology/types.ts';
 
 export const SIM_CONTEXT = 'scars-sim';
@@ -90,8 +90,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const topology =
     options.topology ??
     resolveTopology({
-      apiVersion: 'scars.dev/v1alpha1',
-      kind: 'SimTopology',
+      ...DEFAULT_TOPOLOGY,
       name: options.name ?? 'scars',
       nodes: [
         { role: 'control-plane' },
@@ -136,7 +135,13 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   let server: RunningApiServer;
   try {
     server = await startApiServer(
-      { registry, clock, logs, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 },
+      {
+        registry,
+        clock,
+        logs,
+        bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
+        ...(options.apiOnly ? {} : { network: ctx.network }),
+      },
       {
         host,
         ...(options.port !== undefined ? { port: options.port } : {}),

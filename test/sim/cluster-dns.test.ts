@@ -10,9 +10,9 @@
  * NXDOMAINs (never cached: kubeadm disables the cache for cluster.local) and 2 cached upstream
  * answers, 6.4 misses' worth; 8 lookups/s are 51 misses' worth a second, 2.6 times what CoreDNS
  * takes. With ndots:2 the same 8 lookups/s are 16 cache hits a second, a sixth of its capacity.
- * Small numbers keep the in-process traffic light on a busy machine. The defaults (5000 misses/s
- * per replica) are shown to bite by a burst sent straight into the sim network (last but one
- * describe), and with a steady flood in the model's unit test (test/unit/sim/dns/replica-model.test.ts).
+ * Small numbers keep the in-process traffic light on a busy machine (the sim's default is as small;
+ * cluster-dns.ts says why). A real replica's capacity (5000 misses/s) is shown to bite by a burst
+ * sent straight into the sim network (last but one describe), and with a steady flood in the model's unit test (test/unit/sim/dns/replica-model.test.ts).
  */
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
@@ -21,7 +21,11 @@ import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeApi } from '../../src/harness/kube-api.ts';
 import { summaryOf } from '../../src/observers/agent-log.ts';
-import type { ClusterDns } from '../../src/sim/dataplane/dns/cluster-dns.ts';
+import {
+  type ClusterDns,
+  DEFAULT_CLUSTER_DNS_OPTIONS,
+  REAL_COREDNS_QPS_PER_REPLICA,
+} from '../../src/sim/dataplane/dns/cluster-dns.ts';
 import type { HostAddress } from '../../src/sim/dataplane/part.ts';
 import { isReady, runAgentPod, WORKER } from '../support/agent-pods.ts';
 import { dataPlaneOf, simClients, startTestSim, type TestSim } from '../support/sim.ts';
@@ -260,7 +264,7 @@ describe('capacity: ndots:5 amplification overloads CoreDNS, ndots:2 does not', 
     dns.configure({ qpsPerReplica: 10, upstream: { 'api.example.com': ['127.0.0.9'] } });
   });
   afterAll(() => {
-    dns.configure({ qpsPerReplica: 5000, upstream: {} });
+    dns.configure({ qpsPerReplica: DEFAULT_CLUSTER_DNS_OPTIONS.qpsPerReplica, upstream: {} });
   });
 
   it('with ndots:2 the flood is 2 cached queries a lookup: every lookup ok, fast, nothing dropped', async () => {
@@ -287,7 +291,7 @@ describe('capacity: ndots:5 amplification overloads CoreDNS, ndots:2 does not', 
   }, 60_000);
 });
 
-describe('the default capacity (5000 misses/s per replica) bites through the sim network', () => {
+describe("a real replica's capacity (5000 misses/s) bites through the sim network", () => {
   /*
    * Overflowing the defaults takes tens of thousands of queries (two replicas absorb 2 s of work
    * each before dropping), more than the agent can send in a few wall seconds. So the queries are
@@ -299,7 +303,11 @@ describe('the default capacity (5000 misses/s per replica) bites through the sim
   let s: TestSim;
   beforeAll(async () => {
     s = await startTestSim({ timeScale: SLOW });
-    s.sim.dataPlane?.dns.configure({ upstream: { 'api.example.com': ['127.0.0.9'] } });
+    // A real replica's capacity (the sim's default is scaled down; see cluster-dns.ts).
+    s.sim.dataPlane?.dns.configure({
+      qpsPerReplica: REAL_COREDNS_QPS_PER_REPLICA,
+      upstream: { 'api.example.com': ['127.0.0.9'] },
+    });
   }, 30_000);
   afterAll(async () => {
     await s?.sim.stop();

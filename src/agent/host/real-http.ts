@@ -53,6 +53,7 @@ export function httpRequestOnce(req: HttpRequest): Promise<HttpResponse> {
       method: req.method ?? 'GET',
       headers: req.headers,
       agent: false,
+      signal: req.signal,
       ...(secure
         ? {
             servername: sniFor(req.tls?.servername, host),

@@ -36,6 +36,8 @@ export interface ServeOptions {
   failLiveness: boolean;
   failReadiness: boolean;
   shutdownDelayMs: number;
+  /** A request to this path makes the process exit (a poison request); unset: no such path. */
+  crashPath?: string;
   /** 0: no stats lines. */
   statsIntervalMs: number;
   logRequests: boolean;
@@ -67,6 +69,14 @@ export type ServeEvent =
       latencyMs: number;
       /** Time spent waiting for a free worker. */
       queuedMs: number;
+      /**
+       * What /readyz answered when the request arrived: false during warm-up, with
+       * --fail-readiness, or once terminating. Traffic that reaches an unready app is what
+       * readiness gating is meant to prevent.
+       */
+      ready: boolean;
+      /** The request arrived after SIGTERM (during --shutdown-delay). */
+      terminating: boolean;
       tls: boolean;
       remoteAddress: string;
     }
@@ -81,9 +91,12 @@ export type ServeEvent =
       ready: boolean;
     } & TrafficFields)
   | { event: 'terminating'; shutdownDelayMs: number; inFlight: number; queueDepth: number }
+  | { event: 'crash'; path: string; exitCode: number; inFlight: number; queueDepth: number }
   | ServeSummary;
 
 const MAX_DISTINCT_PATHS = 100;
+/** What Node exits with on an uncaught exception, the usual way a web app crashes. */
+const CRASH_EXIT_CODE = 1;
 const OTHER_PATHS = '(other)';
 
 /** Request counts for one window (stats) or the whole run (summary). */
@@ -125,6 +138,14 @@ const pathOnly = (raw: string) => {
 };
 
 const isProbePath = (path: string) => path === '/healthz' || path === '/readyz';
+
+function crashPathFlag(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const path = String(value);
+  if (!path.startsWith('/') || isProbePath(path))
+    throw new FlagError('crash-path', value, 'a path starting with /, other than /healthz and /readyz');
+  return path;
+}
 
 function optionalDuration(argv: Record<string, unknown>, flag: string): number | undefined {
   return argv[flag] === undefined ? undefined : durationFlag(flag, argv[flag]);
@@ -202,6 +223,10 @@ export const serveMode = defineMode<ServeOptions, ServeEvent>({
           describe: 'How often to write a stats line (0: never)',
         },
         'log-requests': { type: 'boolean', default: false, describe: 'Write a request line per request' },
+        'crash-path': {
+          type: 'string',
+          describe: `A request to this path makes the server exit with code ${CRASH_EXIT_CODE} at once, like an uncaught exception (off unless set)`,
+        },
         imds: {
           type: 'boolean',
           default: false,
@@ -226,7 +251,8 @@ export const serveMode = defineMode<ServeOptions, ServeEvent>({
         '$0 serve --workers 2 --work 200ms',
         'A busy app: under load /healthz queues behind requests and misses probe timeouts',
       )
-      .example('$0 serve --port 8080 --imds', 'A fake instance-metadata endpoint'),
+      .example('$0 serve --port 8080 --imds', 'A fake instance-metadata endpoint')
+      .example('$0 serve --crash-path /crash', 'A request to /crash makes the container exit with code 1'),
 
   options(argv) {
     const workers = argv['workers'] === undefined ? undefined : positiveIntFlag('workers', argv['workers']);
@@ -248,6 +274,7 @@ export const serveMode = defineMode<ServeOptions, ServeEvent>({
       shutdownDelayMs: durationFlag('shutdown-delay', argv['shutdown-delay']),
       statsIntervalMs: durationFlag('stats-interval', argv['stats-interval']),
       logRequests: argv['log-requests'] === true,
+      crashPath: crashPathFlag(argv['crash-path']),
       imds: imds
         ? {
             role: argv['imds-role'] as string | undefined,
@@ -272,6 +299,9 @@ class Server {
   /** Responses from the catch-all so far (the JSON's `served`). */
   private served = 0;
   private terminating = false;
+  /** Set once a request hits --crash-path: the run ends at once with CRASH_EXIT_CODE. */
+  private readonly crashed: Promise<string>;
+  private crash: (path: string) => void = () => {};
 
   constructor(
     private readonly options: ServeOptions,
@@ -280,6 +310,9 @@ class Server {
     this.host = ctx.host;
     this.startedAt = this.host.clock.now();
     this.pool = options.workers === undefined ? undefined : new WorkerPool(options.workers);
+    this.crashed = new Promise<string>((resolve) => {
+      this.crash = resolve;
+    });
     this.imds = options.imds
       ? createFakeImds({
           clock: this.host.clock,
@@ -315,10 +348,28 @@ class Server {
         ? every(host.clock, options.statsIntervalMs, () => this.emitStats(), new AbortController().signal)
         : () => undefined;
 
-    await new Promise<void>((resolve) => {
-      if (host.terminated.aborted) resolve();
-      else host.terminated.addEventListener('abort', () => resolve(), { once: true });
-    });
+    const crashedOn = await Promise.race([
+      this.crashed,
+      new Promise<undefined>((resolve) => {
+        if (host.terminated.aborted) resolve(undefined);
+        else host.terminated.addEventListener('abort', () => resolve(undefined), { once: true });
+      }),
+    ]);
+    if (crashedOn !== undefined) {
+      // No drain, no shutdown delay: the process is gone, and so are its connections (the sim cuts
+      // them; on a real host the listener stops accepting and the process ends with its event loop).
+      this.ctx.out.emit({
+        event: 'crash',
+        path: crashedOn,
+        exitCode: CRASH_EXIT_CODE,
+        inFlight: this.inFlight,
+        queueDepth: this.pool?.queueDepth ?? 0,
+      });
+      stopStats();
+      this.emitSummary(CRASH_EXIT_CODE, 'error');
+      void Promise.all(listeners.map((l) => l.close()));
+      return CRASH_EXIT_CODE;
+    }
     // Kubernetes removes a terminating pod from endpoints asynchronously; failing readiness and
     // serving on for a while lets in-flight and late-routed requests finish instead of failing.
     this.terminating = true;
@@ -362,6 +413,8 @@ class Server {
     const { clock } = this.host;
     const { options } = this;
     const arrived = clock.now();
+    const readyOnArrival = this.ready();
+    const terminatingOnArrival = this.terminating;
     const path = pathOnly(request.path);
     const probe = isProbePath(path);
     let queuedMs = 0;
@@ -400,6 +453,8 @@ class Server {
         status: response.status,
         latencyMs,
         queuedMs: roundMs(Math.max(0, queuedMs)),
+        ready: readyOnArrival,
+        terminating: terminatingOnArrival,
         tls,
         remoteAddress: request.remoteAddress,
       });
@@ -422,6 +477,10 @@ class Server {
     if (path === '/healthz')
       return this.options.failLiveness ? text(500, 'unhealthy (--fail-liveness)') : text(200, 'ok');
     if (path === '/readyz') return this.readiness();
+    if (this.options.crashPath !== undefined && path === this.options.crashPath) {
+      this.crash(path);
+      return text(500, `crashing: exit ${CRASH_EXIT_CODE}`);
+    }
     if (this.imds) {
       const answer = await this.imds(request);
       if (answer) return answer;

@@ -69,7 +69,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           describe: `sim: simulated seconds per wall second (default from config, else ${DEFAULT_RUN_TIME_SCALE})`,
         })
         .example('$0 run', 'run the default suite on the default provider (sim)')
-        .example('$0 run pod-kill --control', 'one scenario, plus its negative control')
+        .example('$0 run pod-kill-availability --control', 'one scenario, plus its negative control')
         .example(
           '$0 run --suite nightly --reporter junit,json --out reports/nightly',
           'the nightly suite for CI',

@@ -20,7 +20,7 @@ export function validateCommand(
           array: true,
           describe: 'scenario files (default: every scenario)',
         })
-        .example('$0 validate scenarios/pod-kill.ts', 'check one file'),
+        .example('$0 validate scenarios/pod-kill-availability.ts', 'check one file'),
     handler: async (args) => {
       const config = await loadConfig(args.config, io.cwd);
       const files = args.file?.length ? args.file : scenarioFiles(config.scenarioDirs, io.cwd);

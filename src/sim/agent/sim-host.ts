@@ -7,7 +7,11 @@
  *   OOM-killed by the kubelet's memory model exactly as an idle process would be;
  * - files: the kubelet-managed /etc/resolv.conf, /etc/hosts and /etc/hostname, and the pod's
  *   Secret and ConfigMap volumes mounted into this container;
- * - net: the sim network (pod-network.ts);
+ * - net: the sim network (pod-network.ts); a host name in `http` or `tlsConnect` is looked up
+ *   first as a Node client's getaddrinfo would (name-lookup.ts: /etc/hosts, then the agent's stub
+ *   resolver with the pod's resolv.conf, its queries going through the data plane's DNS), within
+ *   the call's timeout, and the connection goes to the address found (TLS keeps the name for SNI
+ *   and verification, HTTP for the Host header);
  * - stdout and stderr: the container's log (`kubectl logs` shows both streams);
  * - terminated: aborts on SIGTERM.
  *
@@ -15,17 +19,24 @@
  * is dropped, allocations are not counted, and every pending or later clock, network or file
  * call never settles, so the mode's code simply stops where it was, as a killed process does.
  */
+import { isIP } from 'node:net'; // a pure address parser: the network is the data plane's
 import { posix } from 'node:path';
 import type { Container } from 'kubernetes-types/core/v1.js';
-import type {
-  Host,
-  HostClock,
-  HostFiles,
-  HostMemory,
-  HostNetwork,
-  Listener,
-  MemoryBlock,
+import {
+  type Host,
+  type HostClock,
+  type HostFiles,
+  type HostMemory,
+  type HostNetwork,
+  HostNetworkError,
+  type HttpRequest,
+  type HttpResponse,
+  type Listener,
+  type MemoryBlock,
+  type TlsConnectOptions,
+  type TlsPeer,
 } from '../../agent/host.ts';
+import { timeoutError, toHostNetworkError } from '../../agent/host/net-errors.ts';
 import type { Registry } from '../api/rest/registry.ts';
 import type { NetworkAttachment } from '../dataplane/pod-network.ts';
 import type { SimPod } from '../kinds/pod.ts';
@@ -34,6 +45,7 @@ import { formatResolvConf, podDns } from '../kubelet/resolv-conf.ts';
 import type { ProcessHost } from '../kubelet/runtime.ts';
 import type { Timer } from '../kubelet/timers.ts';
 import { ContainerVolumes } from '../kubelet/volume-files.ts';
+import { ContainerNameLookup, getaddrinfoError } from './name-lookup.ts';
 
 const MiB = 1024 * 1024;
 const PAGE = 4096;
@@ -68,6 +80,8 @@ export class SimHost implements Host {
   private readonly stop = new AbortController();
   private readonly timers = new Set<Timer>();
   private readonly volumes: ContainerVolumes;
+  /** getaddrinfo for this process: /etc/hosts, then DNS through the pod's resolv.conf. */
+  readonly names: ContainerNameLookup;
   private allocatedBytes = 0;
   private dead = false;
 
@@ -85,8 +99,8 @@ export class SimHost implements Host {
     const net = options.network;
     this.net = {
       dnsExchange: (server, query, o) => this.guard(net.dnsExchange(server, query, o)),
-      http: (request) => this.guard(net.http(request)),
-      tlsConnect: (o) => this.guard(net.tlsConnect(o)),
+      http: (request) => this.guard(this.http(request)),
+      tlsConnect: (o) => this.guard(this.tlsConnect(o)),
       listen: async (o, handler) => {
         const listener = await this.guard(net.listen(o, handler));
         const close = () => this.guard(listener.close());
@@ -98,6 +112,12 @@ export class SimHost implements Host {
         } satisfies Listener;
       },
     };
+    this.names = new ContainerNameLookup({
+      net: this.net,
+      clock: this.clock,
+      readText: (path) => this.readText(path),
+      hostname: this.hostname,
+    });
   }
 
   private get identity() {
@@ -172,6 +192,81 @@ export class SimHost implements Host {
       this.timers.add(timer);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private http(request: HttpRequest): Promise<HttpResponse> {
+    const net = this.options.network;
+    const url = new URL(request.url);
+    const name = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(name) !== 0) return net.http(request);
+    const what = `${request.method ?? 'GET'} ${request.url}`;
+    return this.viaName(what, name, request.timeoutMs, (address, timeoutMs) => {
+      const target = new URL(request.url);
+      target.hostname = isIP(address) === 6 ? `[${address}]` : address;
+      const headers = { ...request.headers };
+      // What a Node client sends: the authority it was given, not the address it connected to.
+      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'host')) headers.host = url.host;
+      const tls =
+        url.protocol === 'https:'
+          ? { ...request.tls, servername: request.tls?.servername ?? name }
+          : request.tls;
+      const sent: HttpRequest = { ...request, url: target.toString(), headers, timeoutMs, tls };
+      return { what: `${sent.method ?? 'GET'} ${sent.url}`, run: net.http(sent) };
+    });
+  }
+
+  private tlsConnect(options: TlsConnectOptions): Promise<TlsPeer> {
+    const net = this.options.network;
+    const name = options.host.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(name) !== 0) return net.tlsConnect(options);
+    const what = `TLS handshake with ${options.host}:${options.port}`;
+    return this.viaName(what, name, options.timeoutMs, (address, timeoutMs) => ({
+      what: `TLS handshake with ${address}:${options.port}`,
+      run: net.tlsConnect({
+        ...options,
+        host: address,
+        servername: options.servername ?? name,
+        timeoutMs,
+      }),
+    }));
+  }
+
+  /**
+   * Looks `name` up, then connects to its address, all within `timeoutMs` as a Node client's
+   * request timer (started before its lookup) allows; errors read as the caller's, with the name
+   * it asked for, and a lookup still running at the deadline goes on sending its queries, as
+   * getaddrinfo on libuv's thread pool does.
+   */
+  private async viaName<T>(
+    what: string,
+    name: string,
+    timeoutMs: number,
+    connect: (address: string, timeoutMs: number) => { what: string; run: Promise<T> },
+  ): Promise<T> {
+    const started = this.clock.now();
+    const lookup = this.names.lookup(name);
+    const deadline = new AbortController();
+    const expired = this.sleep(timeoutMs, deadline.signal).then(
+      () => 'expired' as const,
+      () => 'cancelled' as const,
+    );
+    const first = await Promise.race([lookup.then((found) => ({ found })), expired]);
+    deadline.abort();
+    if (typeof first === 'string') throw timeoutError(what, timeoutMs);
+    if (!first.found.ok) throw toHostNetworkError(getaddrinfoError(first.found.code, name), what);
+    const left = timeoutMs - (this.clock.now() - started);
+    if (left <= 0) throw timeoutError(what, timeoutMs);
+    const attempt = connect(first.found.address, left);
+    try {
+      return await attempt.run;
+    } catch (err) {
+      if (!(err instanceof HostNetworkError)) throw err;
+      if (err.code === 'ETIMEDOUT') throw timeoutError(what, timeoutMs);
+      if (!err.message.startsWith(attempt.what)) throw err;
+      throw new HostNetworkError(err.code, what + err.message.slice(attempt.what.length), err.detail, {
+        cause: err,
+      });
+    }
   }
 
   private allocate(bytes: number): MemoryBlock {

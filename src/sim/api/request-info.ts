@@ -8,6 +8,8 @@ export interface ResourceRequest {
   plural: string;
   name?: string;
   subresource?: string;
+  /** What follows `/proxy/` in a proxy URL (`metrics` in `pods/x:9153/proxy/metrics`), as sent. */
+  subpath?: string;
 }
 
 // /api/v1/namespaces/{name}/status and /finalize are the namespace's own subresources.
@@ -43,6 +45,18 @@ export function parseResourcePath(pathname: string): ResourceRequest | undefined
         ...(rest[2] ? { subresource: rest[2] } : {}),
       };
     }
+  }
+  // Connect subresources take the rest of the path as theirs: pods/{name}/proxy/{path:*}.
+  if (rest.length > 3 && rest[2] === 'proxy') {
+    const raw = pathname.split('/').filter((p) => p !== '');
+    return {
+      apiVersion,
+      plural: rest[0] as string,
+      ...(namespace !== undefined ? { namespace } : {}),
+      name: rest[1] as string,
+      subresource: 'proxy',
+      subpath: raw.slice(raw.length - (rest.length - 3)).join('/'),
+    };
   }
   if (rest.length === 0 || rest.length > 3) return undefined;
   const [plural, name, subresource] = rest as [string, string?, string?];

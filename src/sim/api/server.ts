@@ -35,6 +35,7 @@ import {
   removeCollection,
   update,
 } from './handlers/objects.ts';
+import { podProxy } from './handlers/proxy.ts';
 import { scale } from './handlers/scale.ts';
 import { watch } from './handlers/watch.ts';
 import { boolParam, sendError, sendJson } from './http.ts';
@@ -79,6 +80,8 @@ function handlerFor(call: ResourceCall): Handler {
       case 'log':
         if (method !== 'GET') throw methodNotAllowed();
         return podLog;
+      case 'proxy':
+        return podProxy;
       case 'scale':
         if (!['GET', 'PUT', 'PATCH'].includes(method)) throw methodNotAllowed();
         return scale;

@@ -19,7 +19,9 @@
  *   is the one place that decides.
  *
  * Real operations get the caller's timeout converted to wall time (the sim clock may run faster),
- * and a real timeout is reported with the caller's simulated milliseconds, like the real host's.
+ * HTTP requests and TCP connects as a deadline that does not charge an event-loop stall to the
+ * server (clock-io.ts), and a real timeout is reported with the caller's simulated milliseconds,
+ * like the real host's.
  */
 import { BlockList, isIP, connect as tcpConnectSocket } from 'node:net';
 import type {
@@ -40,6 +42,7 @@ import { timeoutError, toHostNetworkError } from '../../agent/host/net-errors.ts
 import { dnsExchange } from '../../agent/host/real-dns.ts';
 import { httpRequestOnce, listenHttp, type RealListener, tlsHandshake } from '../../agent/host/real-http.ts';
 import type { SimClock } from '../clock.ts';
+import { withIoDeadline } from '../clock-io.ts';
 
 /** Node InternalIPs (kind's 172.18.0.0/16, moved into loopback). */
 export const SIM_NODE_NETWORK = { address: '127.18.0.0', prefix: 16 } as const;
@@ -386,16 +389,23 @@ export class NetworkAttachment implements HostNetwork {
 
   /**
    * Runs a real operation with the timeout in wall time and puts the caller's view back in its
-   * errors: the destination it asked for, and its timeout in simulated milliseconds.
+   * errors: the destination it asked for, and its timeout in simulated milliseconds. An operation
+   * that can be aborted (HTTP, TCP connect) gets the timeout as a stall-tolerant deadline on the
+   * sim clock instead (clock-io.ts): a reply that sits in the socket when the event loop comes
+   * back from a stall is read before the deadline is declared.
    */
   private async real<T>(
     what: string,
     timeoutMs: number,
     rewrite: [string, string] | undefined,
-    run: (wallTimeoutMs: number) => Promise<T>,
+    run:
+      | ((wallTimeoutMs: number) => Promise<T>)
+      | { abortable: (wallTimeoutMs: number, signal: AbortSignal) => Promise<T> },
   ): Promise<T> {
     try {
-      return await run(this.wall(timeoutMs));
+      return await (typeof run === 'function'
+        ? run(this.wall(timeoutMs))
+        : withIoDeadline(this.clock, timeoutMs, run.abortable, () => timeoutError(what, timeoutMs)));
     } catch (err) {
       const e = toHostNetworkError(err, what);
       if (e.code === 'ETIMEDOUT') throw timeoutError(what, timeoutMs);
@@ -453,9 +463,9 @@ export class NetworkAttachment implements HostNetwork {
       if (!Object.keys(headers).some((k) => k.toLowerCase() === 'host')) headers.host = url.host;
       target = { ...request, url: actual.toString(), headers };
     }
-    return this.real(what, request.timeoutMs, this.rewriteFor(route, host, port), (wall) =>
-      this.network.real.http({ ...target, timeoutMs: wall }),
-    );
+    return this.real(what, request.timeoutMs, this.rewriteFor(route, host, port), {
+      abortable: (wall, signal) => this.network.real.http({ ...target, timeoutMs: wall, signal }),
+    });
   }
 
   async tlsConnect(options: TlsConnectOptions): Promise<TlsPeer> {
@@ -483,28 +493,34 @@ export class NetworkAttachment implements HostNetwork {
     const route = this.network.route(address, port, 'tcp', this.source);
     if (route.kind === 'dropped') return this.dropped(what, timeoutMs);
     if (route.kind !== 'real') return this.refused(what, address, port);
-    return this.real(
-      what,
-      timeoutMs,
-      this.rewriteFor(route, address, port),
-      (wall) =>
+    return this.real(what, timeoutMs, this.rewriteFor(route, address, port), {
+      abortable: (wall, signal) =>
         new Promise<void>((resolve, reject) => {
           const socket = tcpConnectSocket({ host: route.address, port: route.port });
+          const giveUp = (): void => {
+            clearTimeout(timer);
+            socket.destroy();
+            reject(toHostNetworkError(signal.reason, what));
+          };
           const timer = setTimeout(() => {
+            signal.removeEventListener('abort', giveUp);
             socket.destroy();
             reject(timeoutError(what, wall));
           }, wall);
+          signal.addEventListener('abort', giveUp, { once: true });
           socket.once('connect', () => {
             clearTimeout(timer);
+            signal.removeEventListener('abort', giveUp);
             socket.destroy();
             resolve();
           });
           socket.once('error', (err) => {
             clearTimeout(timer);
+            signal.removeEventListener('abort', giveUp);
             reject(toHostNetworkError(err, what));
           });
         }),
-    );
+    });
   }
 
   private rewriteFor(route: Route, address: string, port: number): [string, string] | undefined {

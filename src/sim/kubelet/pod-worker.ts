@@ -815,7 +815,16 @@ export class PodWorker {
             subresource: 'status',
           },
         ) as SimPod;
+        // The live object can already carry a deletion whose watch event has not reached us yet;
+        // once this copy (newer resourceVersion) is ours, that event is skipped as stale, so the
+        // deletion must be acted on here or the pod never terminates.
+        const deletionSeen = !!current.metadata.deletionTimestamp && !this.pod.metadata.deletionTimestamp;
         this.pod = current;
+        if (deletionSeen && !this.host.paused())
+          this.terminate({
+            kind: 'delete',
+            graceSeconds: current.metadata.deletionGracePeriodSeconds ?? this.podGraceSeconds,
+          });
       } catch (error) {
         ignoreGone(() => {
           throw error;

@@ -5,8 +5,11 @@
  * consecutive results against successThreshold/failureThreshold; holds liveness and startup after
  * a failure until a new container instance appears. Each failed probe records a Warning
  * `Unhealthy` event with the probe's own output, as the real HTTP/TCP/exec/gRPC probers word it.
+ * The timeout is an `ioDeadline` (clock-io.ts): an event-loop stall of this process, which runs
+ * the servers too, is not charged to the server whose reply was on its way.
  */
 import type { ContainerPort, Probe } from 'kubernetes-types/core/v1.js';
+import { ioDeadline } from '../clock-io.ts';
 import type { ProbeKind } from './annotations.ts';
 import { goDuration } from './format.ts';
 import type { ProbeReply, SimProcess } from './runtime.ts';
@@ -199,12 +202,12 @@ export class ProbeWorker {
     const finish = (answer: ProbeReply | 'timeout'): void => {
       if (settled) return;
       settled = true;
-      this.timers.cancel(deadline);
+      deadline.cancel();
       this.inFlight = false;
       if (this.stopped) return;
       this.conclude(instance, probeOutcome(this.spec, answer, this.target));
     };
-    const deadline = this.timers.after(timeoutMs, () => finish('timeout'));
+    const deadline = ioDeadline(this.timers, timeoutMs, () => finish('timeout'));
     reply.then(finish, () => finish({ type: 'exec', exitCode: 1, output: '' }));
   }
 

@@ -431,6 +431,11 @@ export class Scheduler implements Controller {
     this.queue.scheduled(key);
     this.pending.delete(key);
     this.scheduledCount++;
+    // Upstream's addPodToCache confirms the assumed pod when the bind comes back through the
+    // informer and then moves parked pods for EventAssignedPodAdd (eventhandlers.go): pods whose
+    // required affinity waits for this one. syncAssigned finds the pod already cached and returns
+    // early, so the event is raised here.
+    this.assignedPodArrived(facts);
     this.ctx.events.record(
       SOURCE,
       pod,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimClock } from '../../clock.ts';
 import type { ResourceType } from '../../kinds/registry.ts';
+import type { SimNetwork } from '../../dataplane/pod-network.ts';
 import type { PodLogStore } from '../../kubelet/pod-logs.ts';
 import type { ResourceRequest, Rendering } from '../request-info.ts';
 import type { Registry } from '../rest/registry.ts';
@@ -11,6 +12,8 @@ export interface ApiContext {
   logs: PodLogStore;
   /** Wall milliseconds between BOOKMARK events on watches that allow them. */
   bookmarkIntervalMs: number;
+  /** The pod network, for pods/proxy (absent: the proxy cannot reach any pod). */
+  network?: SimNetwork;
 }
 
 /** One request against a resource URL, after routing. */

@@ -1,7 +1,8 @@
 /**
  * Service IP and NodePort allocation, like the apiserver's allocators: ClusterIPs from the
- * service CIDR (10.96.0.0/12 as kubeadm and kind default, .1 reserved for `kubernetes`), NodePorts
- * from 30000-32767. Addresses are handed out in order and returned on delete.
+ * service CIDR (10.96.0.0/12 as kubeadm and kind default, .1 reserved for `kubernetes`), handed
+ * out in order; NodePorts from 30000-32767, at random as upstream does (see NodePortAllocator).
+ * Both are returned on delete.
  */
 import { badRequest } from './status.ts';
 
@@ -59,9 +60,28 @@ export class ClusterIpAllocator {
   }
 }
 
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
+/**
+ * The bottom of the range kept for ports users ask for (KEP-3668): calculateRangeOffset in
+ * pkg/registry/core/service/portallocator/allocator.go, size / 32 clamped to 16..128 (86 here).
+ */
+const NODE_PORT_STATIC_BAND = Math.min(
+  Math.max(Math.floor((NODE_PORT_MAX - NODE_PORT_MIN + 1) / 32), 16),
+  128,
+);
+
+/**
+ * NodePorts as the apiserver allocates them (pkg/registry/core/service/allocator/bitmap.go,
+ * randomScanStrategyWithOffset): a requested port if free; otherwise a random free port above the
+ * static band, and only when that is full one in the band. Random, not in order, matters beyond
+ * fidelity: two sims on one machine share node addresses (127.18.0.x), and if both handed out
+ * 30000 first, a client of the second would reach the first one's NodePort frontend.
+ */
 export class NodePortAllocator {
   private readonly used = new Set<number>();
-  private next = 30000;
+
+  constructor(private readonly random: () => number = Math.random) {}
 
   allocate(requested?: number): number {
     if (requested) {
@@ -78,15 +98,23 @@ export class NodePortAllocator {
       this.used.add(requested);
       return requested;
     }
-    for (let i = 0; i <= 2767; i++) {
-      const port = this.next;
-      this.next = this.next === 32767 ? 30000 : this.next + 1;
-      if (!this.used.has(port)) {
-        this.used.add(port);
-        return port;
-      }
+    const port =
+      this.randomFree(NODE_PORT_MIN + NODE_PORT_STATIC_BAND, NODE_PORT_MAX) ??
+      this.randomFree(NODE_PORT_MIN, NODE_PORT_MIN + NODE_PORT_STATIC_BAND - 1);
+    if (port === undefined) throw badRequest('range is full');
+    this.used.add(port);
+    return port;
+  }
+
+  /** A random free port in [from, to], scanning on from a random start as the bitmap does. */
+  private randomFree(from: number, to: number): number | undefined {
+    const size = to - from + 1;
+    const start = Math.floor(this.random() * size);
+    for (let i = 0; i < size; i++) {
+      const port = from + ((start + i) % size);
+      if (!this.used.has(port)) return port;
     }
-    throw badRequest('range is full');
+    return undefined;
   }
 
   release(port: number | undefined): void {

@@ -43,7 +43,10 @@ import { StubUpstream } from './upstream.ts';
 import { ClusterZone } from './zone.ts';
 
 export interface ClusterDnsOptions {
-  /** Cache misses one replica answers per second at most (default 5000). */
+  /**
+   * Cache misses one replica answers per second at most (default 5: a CoreDNS scaled down with
+   * the load the sim can carry; REAL_COREDNS_QPS_PER_REPLICA is a real replica's order).
+   */
   qpsPerReplica: number;
   /** A cache hit's cost as a share of a miss's (default 0.2). */
   hitCost: number;
@@ -66,8 +69,20 @@ export interface ClusterDnsOptions {
   hostAddress: HostAddress;
 }
 
+/** A real CoreDNS replica's order of capacity for misses (docs/sim-fidelity.md, "Capacity model"). */
+export const REAL_COREDNS_QPS_PER_REPLICA = 5000;
+
+/**
+ * The sim's CoreDNS serves 5 misses/s per replica, 1/1000 of a real one, because the in-process
+ * data plane carries a few thousand queries per wall second: at time scale 20 that is a few hundred
+ * queries per sim second for everything. A flood must exceed what CoreDNS serves to show anything,
+ * so CoreDNS is scaled down to what the sim can overload in seconds, the same way on every time
+ * scale; the floods of the DNS scenarios are sized to it (tens of lookups/s, not thousands).
+ */
+export const SIM_COREDNS_QPS_PER_REPLICA = 5;
+
 export const DEFAULT_CLUSTER_DNS_OPTIONS: ClusterDnsOptions = {
-  qpsPerReplica: 5000,
+  qpsPerReplica: SIM_COREDNS_QPS_PER_REPLICA,
   hitCost: 0.2,
   maxQueueDelayMs: 2000,
   cacheTtlCapSeconds: 30,

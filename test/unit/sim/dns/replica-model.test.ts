@@ -10,7 +10,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createSimCore, type SimContext } from '../../../../src/sim/context.ts';
 import { cacheSettings } from '../../../../src/sim/dataplane/dns/cache.ts';
 import { rcodeOf } from '../../../../src/sim/dataplane/dns/dns-message.ts';
-import { DEFAULT_CLUSTER_DNS_OPTIONS } from '../../../../src/sim/dataplane/dns/cluster-dns.ts';
+import {
+  DEFAULT_CLUSTER_DNS_OPTIONS,
+  REAL_COREDNS_QPS_PER_REPLICA,
+} from '../../../../src/sim/dataplane/dns/cluster-dns.ts';
 import { RegistryClusterView } from '../../../../src/sim/dataplane/dns/cluster-view.ts';
 import { ReplicaModel, type ReplicaOptions } from '../../../../src/sim/dataplane/dns/replica-model.ts';
 import { StubUpstream } from '../../../../src/sim/dataplane/dns/upstream.ts';
@@ -29,7 +32,7 @@ const SLOW: ReplicaOptions = {
 };
 
 const DEFAULTS: ReplicaOptions = {
-  qpsPerReplica: DEFAULT_CLUSTER_DNS_OPTIONS.qpsPerReplica,
+  qpsPerReplica: REAL_COREDNS_QPS_PER_REPLICA,
   hitCost: DEFAULT_CLUSTER_DNS_OPTIONS.hitCost,
   maxQueueDelayMs: DEFAULT_CLUSTER_DNS_OPTIONS.maxQueueDelayMs,
   upstreamLatencyMs: DEFAULT_CLUSTER_DNS_OPTIONS.upstreamLatencyMs,
