@@ -107,7 +107,7 @@ export default defineScenario({
     abort: ['Handshakes with the web Service fail outright (the rollout did not come up).'],
   },
   tags: ['certificates', 'tls'],
-  suites: ['default', 'nightly'],
+  suites: ['default', 'nightly', 'smoke'],
   workloads: [
     tlsSecret('web-ca', ca),
     tlsSecret('web-tls', leaf, ca.certPem),

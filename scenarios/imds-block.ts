@@ -45,7 +45,7 @@ export default defineScenario({
     ],
   },
   tags: ['imds', 'cloud-credentials', 'network-policy'],
-  suites: ['default', 'nightly'],
+  suites: ['default', 'nightly', 'smoke'],
   workloads: [
     (ctx) =>
       deployment({

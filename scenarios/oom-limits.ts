@@ -46,7 +46,7 @@ export default defineScenario({
     ],
   },
   tags: ['memory', 'oom', 'limits'],
-  suites: ['default', 'nightly'],
+  suites: ['default', 'nightly', 'smoke'],
   workloads: [
     (ctx) => [
       deployment({

@@ -7,11 +7,12 @@
  *
  * Nothing to undo by hand: the load Deployment is journalled, and revert deletes it.
  */
-import type { CoreV1Event, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { AgentLine } from '../agent/output.ts';
 import { parseAgentLog } from '../agent/output.ts';
 import type { HttpprobeEvent } from '../agent/modes/httpprobe.ts';
 import type { Evidence, Fault, RunContext } from '../harness/scenario.ts';
+import { readServicePort } from '../harness/service-port.ts';
 import { agentContainer, deployment } from '../workloads/agent.ts';
 import { agentImagePreflight } from './preflight.ts';
 
@@ -197,18 +198,9 @@ async function serviceUrl(
   port: string | number | undefined,
   path: string,
 ): Promise<string> {
-  const svc = await ctx.kube.read<V1Service>({
-    apiVersion: 'v1',
-    kind: 'Service',
-    namespace: ctx.namespace,
-    name,
-  });
-  if (!svc) throw new Error(`liveness-storm: Service ${ctx.namespace}/${name} not found`);
+  const { service: svc, port: p } = await readServicePort(ctx, 'liveness-storm', name, port);
   const ip = svc.spec?.clusterIP;
   if (!ip || ip === 'None') throw new Error(`liveness-storm: Service ${name} has no ClusterIP`);
-  const ports = svc.spec?.ports ?? [];
-  const p = port === undefined ? ports[0] : ports.find((x) => x.name === port || x.port === port);
-  if (!p) throw new Error(`liveness-storm: Service ${name} has no port ${String(port ?? '')}`);
   return `http://${ip.includes(':') ? `[${ip}]` : ip}:${p.port}${path}`;
 }
 

@@ -8,9 +8,10 @@
  * `load-sample` timeline event under the step it ran in, so availability assertions can look at
  * the fault window alone and reports can chart errors over time.
  */
-import type { V1Node, V1Service } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.ts';
 import type { Observer, RunContext } from '../harness/scenario.ts';
+import { readServicePort } from '../harness/service-port.ts';
 import { runLoad } from './load/run-load.ts';
 
 export interface ServiceLoadOptions {
@@ -104,21 +105,13 @@ async function nodePortUrl(
   port: string | number | undefined,
   path: string,
 ): Promise<string> {
-  const svc = await ctx.kube.read<V1Service>({
-    apiVersion: 'v1',
-    kind: 'Service',
-    namespace: ctx.namespace,
-    name,
-  });
-  if (!svc) throw new Error(`service-load: Service ${ctx.namespace}/${name} not found`);
+  const { service: svc, port: p } = await readServicePort(ctx, 'service-load', name, port);
   if (svc.spec?.type !== 'NodePort' && svc.spec?.type !== 'LoadBalancer') {
     throw new Error(
       `service-load: Service ${name} is of type ${svc.spec?.type ?? 'ClusterIP'}; expected NodePort, so the load generator can reach it from outside the cluster`,
     );
   }
-  const ports = svc.spec.ports ?? [];
-  const p = port === undefined ? ports[0] : ports.find((x) => x.name === port || x.port === port);
-  if (!p?.nodePort)
+  if (!p.nodePort)
     throw new Error(`service-load: Service ${name} has no nodePort for port ${String(port ?? 0)}`);
   const nodes = await ctx.kube.list<V1Node>('v1', 'Node');
   const ips = nodes
