@@ -23,5 +23,11 @@ describe('built-in scenarios', () => {
       expect(s.suites, s.name).toContain('nightly');
       expect(hasControl(s), s.name).toBe(true);
     }
+    const smoke = all.filter(({ scenario: s }) => s.suites?.includes('smoke'));
+    expect(smoke.map(({ scenario: s }) => s.name).sort()).toEqual([
+      'cert-expiry',
+      'imds-block',
+      'oom-limits',
+    ]);
   });
 });

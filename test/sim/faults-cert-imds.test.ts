@@ -12,13 +12,9 @@
  * leave the fault not observed; revert deletes the pods.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { V1Deployment, V1NetworkPolicy, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simProvider } from '../../src/cluster/sim.ts';
-import type { ProvisionedCluster } from '../../src/cluster/provider.ts';
 import { certExpiry } from '../../src/faults/cert-expiry.ts';
 import {
   caBundle,
@@ -29,29 +25,19 @@ import {
   tlsSecret,
 } from '../../src/faults/certificates.ts';
 import { IMDS_PROBE_LABEL, type ImdsProbeSet, imdsAccess } from '../../src/faults/imds-access.ts';
-import { Journal } from '../../src/harness/journal.ts';
-import { JournalledKube } from '../../src/harness/journalled-kube.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { revertEntries } from '../../src/harness/revert.ts';
 import type { RunContext } from '../../src/harness/scenario.ts';
-import type { Clock } from '../../src/harness/timeline.ts';
 import { agentContainer, deployment, service } from '../../src/workloads/agent.ts';
+import { type FaultSim, ready, startFaultSim, until } from '../support/fault-harness.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOST = 'web.example.com';
 
-let cluster: ProvisionedCluster;
-let api: KubeApi;
-let clock: Clock;
-let dir: string;
+let sim: FaultSim;
 let ca: PemCertificate;
 let leaf: PemCertificate;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scars-faults-cert-imds-'));
-  cluster = await simProvider().provision({ allowContexts: [], runId: 'certimds', sim: { timeScale: 20 } });
-  api = new KubeApi(cluster.kubeConfig);
-  clock = cluster.clock as Clock;
+  sim = await startFaultSim('faults-cert-imds');
   ca = await createCertificateAuthority('fault test CA');
   leaf = await issueCertificate({
     subject: `CN=${HOST}`,
@@ -62,55 +48,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function runContext(namespace: string, agentImage = 'scars-agent:test') {
-  await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const journal = Journal.open(dir, namespace, 'test');
-  const kube = new JournalledKube(
-    api,
-    journal,
-    namespace,
-    { runNamespace: namespace, namespaces: [], nodes: [] },
-    () => ({ scenario: 'faults', arm: 'main', step: 'inject' }),
-  );
-  const records: { event: string; detail?: Record<string, unknown> }[] = [];
-  const ctx: RunContext = {
-    runId: namespace,
-    namespace,
-    arm: 'main',
-    agentImage,
-    provider: 'sim',
-    simulated: true,
-    kube,
-    clock,
-    signal: new AbortController().signal,
-    record: (event, detail) => records.push({ event, ...(detail ? { detail } : {}) }),
-  };
-  return { ctx, journal, records };
-}
-
-async function revert(journal: Journal): Promise<void> {
-  const r = await revertEntries(api, journal, journal.pending(), () => {});
-  expect(r.failed).toEqual([]);
-}
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 1500)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const ready = (p: V1Pod) =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+afterAll(() => sim?.dispose());
 
 /** A TLS `serve` Deployment from Secret web-tls, a Service for it, the CA Secret and bundle. */
 async function tlsEndpoint(ctx: RunContext): Promise<string> {
@@ -120,7 +58,7 @@ async function tlsEndpoint(ctx: RunContext): Promise<string> {
     tlsSecret('web-tls', leaf, ca.certPem),
     caBundle('web-ca-bundle', ca.certPem),
   ])
-    await api.create({ ...o, metadata: { ...o.metadata, namespace: ns } });
+    await sim.api.create({ ...o, metadata: { ...o.metadata, namespace: ns } });
   const d = deployment({
     name: 'web',
     spec: {
@@ -136,26 +74,26 @@ async function tlsEndpoint(ctx: RunContext): Promise<string> {
     },
   });
   d.metadata = { ...d.metadata, namespace: ns };
-  await api.create(d);
+  await sim.api.create(d);
   const s = service({ name: 'web', ports: [{ name: 'https', port: 443, targetPort: 'https' }] });
   s.metadata = { ...s.metadata, namespace: ns };
-  const created = (await api.create(s)) as V1Service;
+  const created = (await sim.api.create(s)) as V1Service;
   await until(
     'web Ready',
-    () => api.list<V1Pod>('v1', 'Pod', { namespace: ns, labelSelector: 'app=web' }),
+    () => sim.podsOf(ns, 'app=web'),
     (pods) => pods.length === 1 && pods.every(ready),
   );
   return created.spec?.clusterIP ?? '';
 }
 
 const secretOf = (ns: string) =>
-  api.read<V1Secret>({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'web-tls' });
+  sim.api.read<V1Secret>({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'web-tls' });
 const pem = (s: V1Secret | undefined, key: string) =>
   Buffer.from(s?.data?.[key] ?? '', 'base64').toString('utf8');
 
 describe('certExpiry', () => {
   it('re-issues the certificate (same names, 5 days left, same CA), the restarted server presents it; revert restores the bytes', async () => {
-    const { ctx, journal, records } = await runContext('cert-swap');
+    const { ctx, journal, records, revert } = await sim.context('cert-swap');
     const ip = await tlsEndpoint(ctx);
     const original = await secretOf('cert-swap');
     const fault = certExpiry({
@@ -176,7 +114,7 @@ describe('certExpiry', () => {
     expect(info.subject).toBe(before.subject);
     expect(info.names).toEqual(before.names);
     expect(info.serialNumber).not.toBe(before.serialNumber);
-    const daysLeft = (info.notAfter.getTime() - clock.now()) / DAY_MS;
+    const daysLeft = (info.notAfter.getTime() - sim.clock.now()) / DAY_MS;
     expect(daysLeft).toBeGreaterThan(5);
     expect(daysLeft).toBeLessThan(5.1);
     // Signed by the issuer Secret's CA, with a key that matches; ca.crt untouched.
@@ -200,10 +138,10 @@ describe('certExpiry', () => {
     expect(effect.summary).toMatch(/the endpoint presents the swapped certificate/);
     expect(effect.evidence.map((e) => e.what).join('\n')).toContain(`saw serial ${info.serialNumber}`);
 
-    await revert(journal);
+    await revert();
     const restored = await secretOf('cert-swap');
     expect(restored?.data).toEqual(original?.data);
-    const d = await api.read<V1Deployment>({
+    const d = await sim.api.read<V1Deployment>({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       namespace: 'cert-swap',
@@ -215,7 +153,7 @@ describe('certExpiry', () => {
   }, 60_000);
 
   it('is not observed when the server keeps presenting the certificate it started with', async () => {
-    const { ctx, journal } = await runContext('cert-stale');
+    const { ctx, revert } = await sim.context('cert-stale');
     const ip = await tlsEndpoint(ctx);
     const fault = certExpiry({
       secret: 'web-tls',
@@ -225,7 +163,7 @@ describe('certExpiry', () => {
     });
     await fault.inject(ctx);
     expect(readCertificate(pem(await secretOf('cert-stale'), 'tls.crt')).notAfter.getTime()).toBeLessThan(
-      clock.now(),
+      sim.clock.now(),
     );
     // The witness handshakes, but the pod still serves the old certificate from its start.
     await until(
@@ -236,21 +174,21 @@ describe('certExpiry', () => {
     const effect = await fault.observe(ctx);
     expect(effect.observed).toBe(false);
     expect(effect.summary).toMatch(/none presenting the swapped certificate/);
-    await revert(journal);
+    await revert();
   }, 60_000);
 
   it('refuses ambiguous options and a Secret that is not kubernetes.io/tls', async () => {
     const endpoint = { host: '10.0.0.1' };
     expect(() => certExpiry({ secret: 's', endpoint })).toThrow(/exactly one/);
     expect(() => certExpiry({ secret: 's', expired: true, daysLeft: 3, endpoint })).toThrow(/exactly one/);
-    const { ctx } = await runContext('cert-opaque');
+    const { ctx } = await sim.context('cert-opaque');
     const plain: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'plain', namespace: 'cert-opaque' },
       data: { x: 'eA==' },
     };
-    await api.create(plain);
+    await sim.api.create(plain);
     await expect(certExpiry({ secret: 'plain', daysLeft: 1, endpoint }).inject(ctx)).rejects.toThrow(
       /not kubernetes.io\/tls/,
     );
@@ -264,7 +202,7 @@ describe('imdsAccess', () => {
   ];
 
   it('creates steady and newborn probes per set; their attempts are the evidence; revert deletes them', async () => {
-    const { ctx, journal } = await runContext('imds-fault');
+    const { ctx, revert } = await sim.context('imds-fault');
     const policy: V1NetworkPolicy = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
@@ -275,14 +213,11 @@ describe('imdsAccess', () => {
         egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }] }],
       },
     };
-    await api.create(policy);
+    await sim.api.create(policy);
     const fault = imdsAccess({ probes: sets, newbornAfter: '1s' });
     expect((await fault.preflight?.(ctx))?.ok).toBe(true);
     await fault.inject(ctx);
-    const pods = await api.list<V1Pod>('v1', 'Pod', {
-      namespace: 'imds-fault',
-      labelSelector: IMDS_PROBE_LABEL,
-    });
+    const pods = await sim.podsOf('imds-fault', IMDS_PROBE_LABEL);
     expect(pods.map((p) => p.metadata?.name).sort()).toEqual([
       'imds-allowed',
       'imds-allowed-newborn',
@@ -303,16 +238,11 @@ describe('imdsAccess', () => {
     expect(byPod['Pod/imds-denied-newborn']).toMatch(/timeout \d+\), first sent \d+ms after start/);
     expect(byPod['Pod/imds-denied']).not.toMatch(/reachable/);
     expect(byPod['Pod/imds-allowed']).toMatch(/reachable/);
-    await revert(journal);
-    await until(
-      'probe pods gone',
-      () => api.list<V1Pod>('v1', 'Pod', { namespace: 'imds-fault', labelSelector: IMDS_PROBE_LABEL }),
-      (p) => p.length === 0,
-    );
+    await revert({ awaitGone: IMDS_PROBE_LABEL });
   }, 60_000);
 
   it('is not observed when no metadata service answers anyone (nothing there to block)', async () => {
-    const { ctx, journal } = await runContext('imds-none');
+    const { ctx, revert } = await sim.context('imds-none');
     const policy: V1NetworkPolicy = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
@@ -323,7 +253,7 @@ describe('imdsAccess', () => {
         egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }] }],
       },
     };
-    await api.create(policy);
+    await sim.api.create(policy);
     const fault = imdsAccess({
       probes: sets.map((s) => ({ ...s, timeout: '1s' })),
       newbornAfter: '1s',
@@ -333,22 +263,22 @@ describe('imdsAccess', () => {
     expect(effect.observed).toBe(false);
     expect(effect.summary).toMatch(/no metadata service answered any of them/);
     expect(effect.evidence).toHaveLength(4);
-    await revert(journal);
+    await revert();
   }, 60_000);
 
   it('is not observed when the probe pods never try IMDS (the image is not the agent)', async () => {
-    const { ctx, journal } = await runContext('imds-idle', 'registry.k8s.io/pause:3.10');
+    const { ctx, revert } = await sim.context('imds-idle', { agentImage: 'registry.k8s.io/pause:3.10' });
     const fault = imdsAccess({ probes: sets.slice(0, 1), newbornAfter: '1s', roundWithin: '5s' });
     await fault.inject(ctx);
     await until(
       'pods running',
-      () => api.list<V1Pod>('v1', 'Pod', { namespace: 'imds-idle' }),
+      () => sim.api.list<V1Pod>('v1', 'Pod', { namespace: 'imds-idle' }),
       (p) => p.length === 2 && p.every((x) => x.status?.phase === 'Running'),
     );
     const effect = await fault.observe(ctx);
     expect(effect.observed).toBe(false);
     expect(effect.summary).toMatch(/no \(timely\) IMDS attempt from imds-denied(-newborn)?, imds-denied/);
     expect(() => imdsAccess({ probes: [] })).toThrow(/at least one/);
-    await revert(journal);
+    await revert();
   }, 60_000);
 });

@@ -6,65 +6,21 @@
  * the API server's pod proxy and reports the fault only when the flood reached the DNS tier, and
  * revert removes the Deployment.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simProvider } from '../../src/cluster/sim.ts';
-import type { ProvisionedCluster } from '../../src/cluster/provider.ts';
 import { corednsFlood, corednsRequestsTotal } from '../../src/faults/coredns-flood.ts';
-import { Journal } from '../../src/harness/journal.ts';
-import { JournalledKube } from '../../src/harness/journalled-kube.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { revertEntries } from '../../src/harness/revert.ts';
-import type { RunContext } from '../../src/harness/scenario.ts';
-import type { Clock } from '../../src/harness/timeline.ts';
+import { type FaultSim, startFaultSim } from '../support/fault-harness.ts';
 
-let cluster: ProvisionedCluster;
-let api: KubeApi;
-let clock: Clock;
-let dir: string;
+let sim: FaultSim;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scars-faults-dns-'));
-  cluster = await simProvider().provision({ allowContexts: [], runId: 'faults', sim: { timeScale: 20 } });
-  api = new KubeApi(cluster.kubeConfig);
-  clock = cluster.clock as Clock;
+  sim = await startFaultSim('faults-dns');
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function runContext(namespace: string): Promise<{ ctx: RunContext; journal: Journal }> {
-  await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const journal = Journal.open(dir, namespace, 'test');
-  const kube = new JournalledKube(
-    api,
-    journal,
-    namespace,
-    { runNamespace: namespace, namespaces: [], nodes: [] },
-    () => ({ scenario: 'faults', arm: 'main', step: 'inject' }),
-  );
-  const ctx: RunContext = {
-    runId: namespace,
-    namespace,
-    arm: 'main',
-    agentImage: 'scars-agent:test',
-    provider: 'sim',
-    simulated: true,
-    kube,
-    clock,
-    signal: new AbortController().signal,
-    record: () => {},
-  };
-  return { ctx, journal };
-}
+afterAll(() => sim?.dispose());
 
 const flood = (ns: string, name = 'dnsflood') =>
-  api.read<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name });
+  sim.api.read<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name });
 
 describe('corednsRequestsTotal', () => {
   it('sums every sample of coredns_dns_requests_total, labels and timestamps or not', () => {
@@ -83,14 +39,14 @@ describe('corednsRequestsTotal', () => {
 
 describe('corednsFlood', () => {
   it('preflight finds the cluster DNS (Service kube-system/kube-dns)', async () => {
-    const { ctx } = await runContext('flood-preflight');
+    const { ctx } = await sim.context('flood-preflight');
     const r = await corednsFlood({ qps: 10 }).preflight!(ctx);
     expect(r.ok, r.summary).toBe(true);
     expect(r.summary).toContain('cluster DNS at 10.96.0.10');
   });
 
   it('imitates an app (its DNS settings and names); a flood that reaches no DNS server is not observed', async () => {
-    const { ctx, journal } = await runContext('flood-nowhere');
+    const { ctx, revert } = await sim.context('flood-nowhere');
     // An app whose pods use a nameserver nobody answers (an unallocated ClusterIP: dropped in the sim).
     await ctx.kube.create({
       apiVersion: 'apps/v1',
@@ -117,22 +73,17 @@ describe('corednsFlood', () => {
     expect(spec?.dnsPolicy).toBe('None');
     expect(spec?.dnsConfig?.nameservers).toEqual(['10.96.0.99']);
     expect(spec?.containers[0]?.args).toEqual(expect.arrayContaining(['--name', 'lost.example.com']));
-    await clock.sleep(8_000);
+    await sim.clock.sleep(8_000);
     const effect = await fault.observe(ctx);
     expect(effect.observed, effect.summary).toBe(false);
     expect(effect.summary).toMatch(
       /^not enough: the flood sent [\d.]+ queries\/s \(target 4 lookups\/s, at least 8 queries\/s\), 0\/s answered/,
     );
-    await revertEntries(
-      api,
-      journal,
-      journal.pending(() => true),
-    );
-    journal.close(true);
+    await revert();
   }, 60_000);
 
   it("creates the flood through the API; CoreDNS's own counters (via the pod proxy) show it reached the server; revert deletes it", async () => {
-    const { ctx, journal } = await runContext('flood-bites');
+    const { ctx, revert } = await sim.context('flood-bites');
     const fault = corednsFlood({
       qps: 30,
       replicas: 3,
@@ -156,7 +107,7 @@ describe('corednsFlood', () => {
         '4',
       ]),
     );
-    await clock.sleep(12_000);
+    await sim.clock.sleep(12_000);
     const effect = await fault.observe(ctx);
     expect(effect.observed, effect.summary).toBe(true);
     expect(effect.summary).toMatch(/^CoreDNS received [\d.]+ queries\/s during the flood/);
@@ -164,13 +115,7 @@ describe('corednsFlood', () => {
     expect(
       effect.evidence.some((e) => e.ref?.startsWith('Pod/coredns-') && e.ref.endsWith('-n kube-system')),
     ).toBe(true);
-    const r = await revertEntries(
-      api,
-      journal,
-      journal.pending(() => true),
-    );
-    expect(r.failed).toEqual([]);
+    await revert();
     expect(await flood('flood-bites')).toBeUndefined();
-    journal.close(true);
   }, 60_000);
 });

@@ -5,13 +5,8 @@
  * its timeout), leaves DaemonSet pods and other namespaces alone, refuses unmanaged pods as kubectl
  * does, reports not-observed when there was nothing to drain, and revert uncordons.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { V1DaemonSet, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simProvider } from '../../src/cluster/sim.ts';
-import type { ProvisionedCluster } from '../../src/cluster/provider.ts';
 import {
   type DrainResult,
   EVICTION_RETRY_MS,
@@ -19,81 +14,21 @@ import {
   nodeDrain,
   nodeHostingMost,
 } from '../../src/faults/node-drain.ts';
-import { Journal } from '../../src/harness/journal.ts';
-import { JournalledKube } from '../../src/harness/journalled-kube.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { revertEntries } from '../../src/harness/revert.ts';
 import type { RunContext } from '../../src/harness/scenario.ts';
-import type { Clock } from '../../src/harness/timeline.ts';
 import { agentContainer, deployment } from '../../src/workloads/agent.ts';
+import { type FaultSim, type Recorded, ready, startFaultSim, until } from '../support/fault-harness.ts';
 
 const NODE = 'scars-worker';
 
-let cluster: ProvisionedCluster;
-let api: KubeApi;
-let clock: Clock;
-let dir: string;
+let sim: FaultSim;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scars-faults-drain-'));
-  cluster = await simProvider().provision({ allowContexts: [], runId: 'drain', sim: { timeScale: 20 } });
-  api = new KubeApi(cluster.kubeConfig);
-  clock = cluster.clock as Clock;
+  sim = await startFaultSim('faults-drain');
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => sim?.dispose());
 
-interface Recorded {
-  event: string;
-  t: number;
-  detail?: Record<string, unknown>;
-}
-
-async function runContext(namespace: string) {
-  await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const journal = Journal.open(dir, namespace, 'test');
-  const kube = new JournalledKube(
-    api,
-    journal,
-    namespace,
-    { runNamespace: namespace, namespaces: [], nodes: 'any' },
-    () => ({ scenario: 'drain', arm: 'main', step: 'inject' }),
-  );
-  const records: Recorded[] = [];
-  const ctx: RunContext = {
-    runId: namespace,
-    namespace,
-    arm: 'main',
-    agentImage: 'scars-agent:test',
-    provider: 'sim',
-    simulated: true,
-    kube,
-    clock,
-    signal: new AbortController().signal,
-    record: (event, detail) => records.push({ event, t: clock.now(), ...(detail ? { detail } : {}) }),
-  };
-  return { ctx, journal, records };
-}
-
-const podsOf = (ns: string, selector: string) =>
-  api.list<V1Pod>('v1', 'Pod', { namespace: ns, labelSelector: selector });
-const ready = (p: V1Pod) =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-const nodeOf = (name: string) => api.read<V1Node>({ apiVersion: 'v1', kind: 'Node', name });
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const nodeOf = (name: string) => sim.api.read<V1Node>({ apiVersion: 'v1', kind: 'Node', name });
 
 /** A Deployment of agent `serve` pods pinned to one node, all Ready. */
 async function deployOn(ctx: RunContext, name: string, replicas: number): Promise<V1Pod[]> {
@@ -106,17 +41,12 @@ async function deployOn(ctx: RunContext, name: string, replicas: number): Promis
     },
   });
   d.metadata = { ...d.metadata, namespace: ctx.namespace };
-  await api.create(d);
+  await sim.api.create(d);
   return until(
     `${name} Ready`,
-    () => podsOf(ctx.namespace, `app=${name}`),
+    () => sim.podsOf(ctx.namespace, `app=${name}`),
     (pods) => pods.length === replicas && pods.every(ready),
   );
-}
-
-async function revert(journal: Journal): Promise<void> {
-  const r = await revertEntries(api, journal, journal.pending(), () => {});
-  expect(r.failed).toEqual([]);
 }
 
 const evictions = (records: Recorded[]) =>
@@ -128,7 +58,7 @@ const resultOf = (records: Recorded[]) =>
 
 describe('nodeDrain', () => {
   it('cordons, evicts the run pods on the node, skips DaemonSet pods and other namespaces; revert uncordons', async () => {
-    const { ctx, journal, records } = await runContext('drain-all');
+    const { ctx, records, revert } = await sim.context('drain-all', { nodes: 'any' });
     const before = await deployOn(ctx, 'web', 2);
     const ds: V1DaemonSet = {
       apiVersion: 'apps/v1',
@@ -144,18 +74,18 @@ describe('nodeDrain', () => {
         },
       },
     };
-    await api.create(ds);
+    await sim.api.create(ds);
     await until(
       'the DaemonSet pod on the node',
-      () => podsOf('drain-all', 'app=agent'),
+      () => sim.podsOf('drain-all', 'app=agent'),
       (p) => p.some((x) => x.spec?.nodeName === NODE),
     );
     // A workload of another team on the same node: a real `kubectl drain` would evict it too.
-    const other = await runContext('drain-other');
+    const other = await sim.context('drain-other', { nodes: 'any' });
     await deployOn(other.ctx, 'theirs', 1);
-    const elsewhere = (await api.list<V1Pod>('v1', 'Pod', { fieldSelector: `spec.nodeName=${NODE}` })).filter(
-      (p) => p.metadata?.namespace !== 'drain-all',
-    );
+    const elsewhere = (
+      await sim.api.list<V1Pod>('v1', 'Pod', { fieldSelector: `spec.nodeName=${NODE}` })
+    ).filter((p) => p.metadata?.namespace !== 'drain-all');
     expect(elsewhere.map((p) => p.metadata?.namespace)).toContain('drain-other');
 
     const fault = nodeDrain({ node: nodeHostingMost('app=web'), timeout: '60s' });
@@ -176,12 +106,12 @@ describe('nodeDrain', () => {
       elsewhere.length,
     );
     // kubectl's waitForDelete: done once the evicted pods are gone (404 or another UID).
-    const live = await podsOf('drain-all', 'app=web');
+    const live = await sim.podsOf('drain-all', 'app=web');
     const uids = new Set(live.map((p) => p.metadata?.uid));
     expect(before.some((p) => uids.has(p.metadata?.uid))).toBe(false);
     expect(live.every((p) => p.spec?.nodeName !== NODE || p.status?.phase === 'Pending')).toBe(true);
     // Pods of other namespaces on the node were not touched.
-    const stillThere = await api.list<V1Pod>('v1', 'Pod', { fieldSelector: `spec.nodeName=${NODE}` });
+    const stillThere = await sim.api.list<V1Pod>('v1', 'Pod', { fieldSelector: `spec.nodeName=${NODE}` });
     for (const p of elsewhere) expect(stillThere.map((x) => x.metadata?.uid)).toContain(p.metadata?.uid);
 
     const effect = await fault.observe(ctx);
@@ -191,12 +121,12 @@ describe('nodeDrain', () => {
     );
     expect(effect.evidence[0]).toEqual({ what: 'spec.unschedulable=true', ref: `Node/${NODE}` });
 
-    await revert(journal);
+    await revert();
     expect((await nodeOf(NODE))?.spec?.unschedulable).toBeUndefined();
   }, 60_000);
 
   it('retries a 429 from a PodDisruptionBudget every 5 s of cluster time until its timeout, then stops', async () => {
-    const { ctx, journal, records } = await runContext('drain-pdb');
+    const { ctx, records, revert } = await sim.context('drain-pdb', { nodes: 'any' });
     await deployOn(ctx, 'web', 2);
     const pdb: V1PodDisruptionBudget = {
       apiVersion: 'policy/v1',
@@ -204,11 +134,11 @@ describe('nodeDrain', () => {
       metadata: { name: 'web', namespace: 'drain-pdb' },
       spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } },
     };
-    await api.create(pdb);
+    await sim.api.create(pdb);
     await until(
       'the budget processed',
       () =>
-        api.read<V1PodDisruptionBudget>({
+        sim.api.read<V1PodDisruptionBudget>({
           apiVersion: 'policy/v1',
           kind: 'PodDisruptionBudget',
           namespace: 'drain-pdb',
@@ -218,9 +148,9 @@ describe('nodeDrain', () => {
     );
 
     const fault = nodeDrain({ node: NODE, timeout: '20s' });
-    const t0 = clock.now();
+    const t0 = sim.clock.now();
     await fault.inject(ctx);
-    const took = clock.now() - t0;
+    const took = sim.clock.now() - t0;
 
     const ev = evictions(records);
     expect(ev.length).toBeGreaterThanOrEqual(4);
@@ -239,18 +169,18 @@ describe('nodeDrain', () => {
     expect(took).toBeGreaterThanOrEqual(20_000);
     // (a request sent just before the deadline is answered after it; a loaded machine stretches that)
     expect(Math.max(...ev.map((e) => e.t)) - t0).toBeLessThan(20_000 + 5_000);
-    expect((await podsOf('drain-pdb', 'app=web')).filter(ready)).toHaveLength(2);
+    expect((await sim.podsOf('drain-pdb', 'app=web')).filter(ready)).toHaveLength(2);
 
     const effect = await fault.observe(ctx);
     expect(effect.observed).toBe(true);
     expect(effect.summary).toMatch(/0 evicted, \d+ refused with 429; scars-worker timeout$/);
-    await revert(journal);
+    await revert();
     expect((await nodeOf(NODE))?.spec?.unschedulable).toBeUndefined();
   }, 60_000);
 
   it('refuses a pod without a controller, like kubectl without --force, and evicts nothing', async () => {
-    const { ctx, journal, records } = await runContext('drain-bare');
-    await api.create({
+    const { ctx, records, revert } = await sim.context('drain-bare', { nodes: 'any' });
+    await sim.api.create({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'bare', namespace: 'drain-bare' },
@@ -261,7 +191,7 @@ describe('nodeDrain', () => {
     } as V1Pod);
     await until(
       'bare running',
-      () => podsOf('drain-bare', ''),
+      () => sim.podsOf('drain-bare', ''),
       (p) => p.some(ready),
     );
     const fault = nodeDrain({ node: NODE, timeout: '10s' });
@@ -279,18 +209,18 @@ describe('nodeDrain', () => {
     expect(effect.evidence[1]?.what).toMatch(
       /^drain failed: .*cannot delete Pods that declare no controller/,
     );
-    await revert(journal);
-    expect((await podsOf('drain-bare', '')).map((p) => p.metadata?.name)).toEqual(['bare']);
+    await revert();
+    expect((await sim.podsOf('drain-bare', '')).map((p) => p.metadata?.name)).toEqual(['bare']);
   }, 60_000);
 
   it('is not observed when the run has no pod on the node', async () => {
-    const { ctx, journal } = await runContext('drain-empty');
+    const { ctx, revert } = await sim.context('drain-empty', { nodes: 'any' });
     const fault = nodeDrain({ node: 'scars-worker2', timeout: '10s' });
     await fault.inject(ctx);
     const effect = await fault.observe(ctx);
     expect(effect.observed).toBe(false);
     expect(effect.summary).toMatch(/0 eviction request\(s\).*nothing to drain/);
-    await revert(journal);
+    await revert();
     expect((await nodeOf('scars-worker2'))?.spec?.unschedulable).toBeUndefined();
   }, 60_000);
 });

@@ -3,88 +3,21 @@
  * the harness's journalled client as the runner gives it to them: inject does what it says through
  * the API, observe reports the fault only when it bit, and revert removes what inject created.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simProvider } from '../../src/cluster/sim.ts';
-import type { ProvisionedCluster } from '../../src/cluster/provider.ts';
 import { containerCrash } from '../../src/faults/container-crash.ts';
 import { livenessStorm, type StormLoad } from '../../src/faults/liveness-storm.ts';
-import { Journal } from '../../src/harness/journal.ts';
-import { JournalledKube } from '../../src/harness/journalled-kube.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
-import { revertEntries } from '../../src/harness/revert.ts';
 import type { RunContext } from '../../src/harness/scenario.ts';
-import type { Clock } from '../../src/harness/timeline.ts';
 import { agentContainer, deployment, service } from '../../src/workloads/agent.ts';
+import { type FaultSim, ready, startFaultSim, until } from '../support/fault-harness.ts';
 
-let cluster: ProvisionedCluster;
-let api: KubeApi;
-let clock: Clock;
-let dir: string;
+let sim: FaultSim;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scars-faults-probes-'));
-  cluster = await simProvider().provision({ allowContexts: [], runId: 'faults', sim: { timeScale: 20 } });
-  api = new KubeApi(cluster.kubeConfig);
-  clock = cluster.clock as Clock;
+  sim = await startFaultSim('faults-probes');
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-interface TestContext {
-  ctx: RunContext;
-  journal: Journal;
-  records: { event: string; detail?: Record<string, unknown> }[];
-}
-
-async function runContext(namespace: string): Promise<TestContext> {
-  await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const journal = Journal.open(dir, namespace, 'test');
-  const kube = new JournalledKube(
-    api,
-    journal,
-    namespace,
-    { runNamespace: namespace, namespaces: [], nodes: [] },
-    () => ({ scenario: 'faults', arm: 'main', step: 'inject' }),
-  );
-  const records: TestContext['records'] = [];
-  const ctx: RunContext = {
-    runId: namespace,
-    namespace,
-    arm: 'main',
-    agentImage: 'scars-agent:test',
-    provider: 'sim',
-    simulated: true,
-    kube,
-    clock,
-    signal: new AbortController().signal,
-    record: (event, detail) => records.push({ event, ...(detail ? { detail } : {}) }),
-  };
-  return { ctx, journal, records };
-}
-
-const podsOf = (ns: string, selector: string) =>
-  api.list<V1Pod>('v1', 'Pod', { namespace: ns, labelSelector: selector });
-
-const ready = (p: V1Pod) =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+afterAll(() => sim?.dispose());
 
 /** An agent `serve` Deployment behind a ClusterIP Service, all replicas Ready. */
 async function deployServe(ctx: RunContext, name: string, replicas: number, args: string[]): Promise<void> {
@@ -104,36 +37,31 @@ async function deployServe(ctx: RunContext, name: string, replicas: number, args
   d.metadata = { ...d.metadata, namespace: ctx.namespace };
   const s: V1Service = service({ name });
   s.metadata = { ...s.metadata, namespace: ctx.namespace };
-  await api.create(d);
-  await api.create(s);
+  await sim.api.create(d);
+  await sim.api.create(s);
   await until(
     `${name} Ready`,
-    () => podsOf(ctx.namespace, `app=${name}`),
+    () => sim.podsOf(ctx.namespace, `app=${name}`),
     (pods) => pods.length === replicas && pods.every(ready),
   );
 }
 
-async function revert(journal: Journal): Promise<void> {
-  const r = await revertEntries(api, journal, journal.pending(), () => {});
-  expect(r.failed).toEqual([]);
-}
-
 describe('livenessStorm', () => {
   it('deploys httpprobe load at the Service ClusterIP; latency past the probe timeout is its evidence; revert deletes it', async () => {
-    const { ctx, journal, records } = await runContext('storm');
+    const { ctx, records, revert } = await sim.context('storm');
     // One worker, 250 ms per request: 4 requests/s before the queue grows.
     await deployServe(ctx, 'web', 1, ['--workers', '1', '--work', '250ms']);
     const fault = livenessStorm({ service: 'web', rate: 12, concurrency: 12, targetSelector: 'app=web' });
     expect((await fault.preflight!(ctx)).ok).toBe(true);
     await fault.inject(ctx);
 
-    const svc = await api.read<V1Service>({
+    const svc = await sim.api.read<V1Service>({
       apiVersion: 'v1',
       kind: 'Service',
       namespace: 'storm',
       name: 'web',
     });
-    const load = await api.read<V1Deployment>({
+    const load = await sim.api.read<V1Deployment>({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       namespace: 'storm',
@@ -162,19 +90,14 @@ describe('livenessStorm', () => {
     expect(effect.evidence[0]).toMatchObject({ ref: 'Deployment/liveness-storm' });
     expect(effect.evidence[0]?.what).toMatch(/^load: \d+ requests started/);
 
-    await revert(journal);
-    await until(
-      'the load pods gone',
-      () => podsOf('storm', 'app=liveness-storm'),
-      (p) => p.length === 0,
-    );
+    await revert({ awaitGone: 'app=liveness-storm' });
   }, 60_000);
 
   it('is not observed when the load reaches no app (a Service without endpoints)', async () => {
-    const { ctx, journal } = await runContext('storm-nobody');
+    const { ctx, revert } = await sim.context('storm-nobody');
     const s = service({ name: 'nobody', selector: { app: 'nobody' } });
     s.metadata = { ...s.metadata, namespace: 'storm-nobody' };
-    await api.create(s);
+    await sim.api.create(s);
     const fault = livenessStorm({ service: 'nobody', rate: 5, concurrency: 5, targetSelector: 'app=nobody' });
     await fault.inject(ctx);
     // Judged once the load has sent a good number of requests, however long its pod took to start.
@@ -188,11 +111,11 @@ describe('livenessStorm', () => {
     expect(effect.summary).toMatch(
       /the load did not reach nobody: [1-9]\d* request\(s\) started, 0 answered, \d+ still waiting, no probe failed/,
     );
-    await revert(journal);
+    await revert();
   }, 60_000);
 
   it('fails inject with a clear message when the Service does not exist', async () => {
-    const { ctx } = await runContext('storm-missing');
+    const { ctx } = await sim.context('storm-missing');
     await expect(livenessStorm({ service: 'ghost', rate: 1, concurrency: 1 }).inject(ctx)).rejects.toThrow(
       'liveness-storm: Service storm-missing/ghost not found',
     );
@@ -201,9 +124,9 @@ describe('livenessStorm', () => {
 
 describe('containerCrash', () => {
   it('a request to the crash path restarts the container in place: exit code 1 and restartCount are its evidence', async () => {
-    const { ctx, journal, records } = await runContext('crash');
+    const { ctx, records, revert } = await sim.context('crash');
     await deployServe(ctx, 'web', 2, ['--crash-path', '/crash']);
-    const before = await podsOf('crash', 'app=web');
+    const before = await sim.podsOf('crash', 'app=web');
     const fault = containerCrash({ selector: 'app=web' });
     await fault.inject(ctx);
     expect(records.map((r) => r.event)).toEqual(['crash-requested']);
@@ -211,7 +134,7 @@ describe('containerCrash', () => {
 
     const after = await until(
       'the victim restarted',
-      () => podsOf('crash', 'app=web'),
+      () => sim.podsOf('crash', 'app=web'),
       (pods) =>
         (pods.find((p) => p.metadata?.name === victim)?.status?.containerStatuses?.[0]?.restartCount ?? 0) >
         0,
@@ -227,33 +150,28 @@ describe('containerCrash', () => {
     });
     expect(effect.evidence[0]?.what).toMatch(/exited with code 1 \(Error\); restartCount 0 → 1/);
 
-    await revert(journal);
-    await until(
-      'the crash pod gone',
-      () => podsOf('crash', 'app=container-crash'),
-      (p) => p.length === 0,
-    );
+    await revert({ awaitGone: 'app=container-crash' });
   }, 60_000);
 
   it('is not observed when the app has no crash path (the request is just answered)', async () => {
-    const { ctx, journal } = await runContext('crash-none');
+    const { ctx, revert } = await sim.context('crash-none');
     await deployServe(ctx, 'web', 1, []);
     const fault = containerCrash({ selector: 'app=web' });
     await fault.inject(ctx);
     await until(
       'the crash request sent',
-      () => podsOf('crash-none', 'app=container-crash'),
+      () => sim.podsOf('crash-none', 'app=container-crash'),
       (p) => p.length === 1 && p[0]?.status?.phase === 'Succeeded',
     );
     const effect = await fault.observe(ctx);
     expect(effect.observed).toBe(false);
     expect(effect.summary).toBe('0/1 container(s) crashed and restarted in place');
     expect(effect.evidence[0]?.what).toMatch(/did not exit \(restartCount 0\)/);
-    await revert(journal);
+    await revert();
   }, 60_000);
 
   it('is not observed when no pod matches', async () => {
-    const { ctx } = await runContext('crash-nothing');
+    const { ctx } = await sim.context('crash-nothing');
     const fault = containerCrash({ selector: 'app=nothing' });
     await fault.inject(ctx);
     const effect = await fault.observe(ctx);
