@@ -5,7 +5,7 @@
  * one per path tried).
  */
 import type { ImdsAttemptEvent, ImdsResultEvent } from '../agent/modes/imdsprobe.ts';
-import type { Assertion, AssertionInput, Evidence } from '../harness/scenario.ts';
+import type { Assertion, AssertionInput, AssertionResult, Evidence } from '../harness/scenario.ts';
 import { agentLinesIn } from '../observers/agent-logs.ts';
 
 export interface ImdsSelectorOptions {
@@ -35,6 +35,19 @@ const credentialBytes = (v: PodView) =>
     v.results.reduce((n, r) => n + r.credentialBytes, 0),
   );
 
+/** The pods that attempted IMDS at all: without one, neither blocked nor reachable is shown. */
+function probedPods(input: AssertionInput, selector: string): [string, PodView][] {
+  return [...byPod(input, selector)].filter(([, v]) => v.attempts.length > 0);
+}
+
+function noAttempt(selector: string, claim: string): AssertionResult {
+  return {
+    pass: false,
+    summary: `no IMDS attempt recorded for ${selector}: nothing shows it is ${claim}`,
+    evidence: [],
+  };
+}
+
 const pathOf = (a: ImdsAttemptEvent) => `${a.method} ${a.path}`;
 
 /** Every IMDS attempt from the selected pods was blocked or timed out, and no credential byte came back. */
@@ -44,14 +57,8 @@ export function imdsBlocked(options: ImdsSelectorOptions): Assertion {
     description: `pods matching ${options.selector} get no answer from the metadata service on any path and no credential bytes`,
     thresholds: { credentialBytes: 0 },
     evaluate(input) {
-      const pods = byPod(input, options.selector);
-      const tried = [...pods].filter(([, v]) => v.attempts.length > 0);
-      if (tried.length === 0)
-        return {
-          pass: false,
-          summary: `no IMDS attempt recorded for ${options.selector}: nothing shows it is blocked`,
-          evidence: [],
-        };
+      const tried = probedPods(input, options.selector);
+      if (tried.length === 0) return noAttempt(options.selector, 'blocked');
       const evidence: Evidence[] = [];
       let leaks = 0;
       for (const [pod, v] of tried) {
@@ -94,14 +101,8 @@ export function imdsReachable(options: ImdsSelectorOptions & { credentials?: boo
     name: 'imds-reachable',
     description: `pods matching ${options.selector} still reach the metadata service${needCredentials ? ' and get credentials' : ''}`,
     evaluate(input) {
-      const pods = byPod(input, options.selector);
-      const tried = [...pods].filter(([, v]) => v.attempts.length > 0);
-      if (tried.length === 0)
-        return {
-          pass: false,
-          summary: `no IMDS attempt recorded for ${options.selector}: nothing shows it is reachable`,
-          evidence: [],
-        };
+      const tried = probedPods(input, options.selector);
+      if (tried.length === 0) return noAttempt(options.selector, 'reachable');
       const evidence: Evidence[] = [];
       const cut: string[] = [];
       for (const [pod, v] of tried) {
