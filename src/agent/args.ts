@@ -5,7 +5,7 @@
  * line on stderr and exit code 2.
  */
 import { isDuration, parseDuration } from '../harness/duration.ts';
-import { parseQuantity } from '../sim/kinds/quantity.ts';
+import { parseQuantity } from '../kube/quantity.ts';
 
 export class FlagError extends Error {
   constructor(flag: string, value: unknown, expected: string) {

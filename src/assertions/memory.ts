@@ -17,7 +17,7 @@ import type {
 import type { Assertion, AssertionInput, Evidence } from '../harness/scenario.ts';
 import { parseDuration, type Duration } from '../harness/duration.ts';
 import { podStatusesIn } from '../observers/pod-status.ts';
-import { parseQuantity } from '../sim/kinds/quantity.ts';
+import { parseQuantity } from '../kube/quantity.ts';
 import { parseLabelSelector } from './pdb.ts';
 
 const OOM_EXIT_CODE = 137;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
-import { parseQuantity } from '../sim/kinds/quantity.ts';
+import { parseQuantity } from '../kube/quantity.ts';
 import { formatField, locate } from './load.ts';
 import type { Manifest } from './types.ts';
 

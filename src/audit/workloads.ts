@@ -8,7 +8,7 @@ import type { Container, LimitRange, PodSpec, Service } from 'kubernetes-types/c
 import type { LabelSelector as LabelSelectorSpec } from 'kubernetes-types/meta/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
-import { parseQuantity } from '../sim/kinds/quantity.ts';
+import { parseQuantity } from '../kube/quantity.ts';
 import { labelSelectorFromSet, labelSelectorFromSpec, SelectorError } from '../sim/store/selectors.ts';
 import type { FieldPath, KubeManifest, Manifest } from './types.ts';
 

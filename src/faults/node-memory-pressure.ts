@@ -24,7 +24,7 @@ import type { CoreV1Event, V1Container, V1Node, V1Pod } from '@kubernetes/client
 import { parseAgentLog } from '../agent/output.ts';
 import type { Evidence, Fault, FaultEffect, RunContext } from '../harness/scenario.ts';
 import { type Duration, parseDuration } from '../harness/duration.ts';
-import { parseQuantity } from '../sim/kinds/quantity.ts';
+import { parseQuantity } from '../kube/quantity.ts';
 import { agentContainer } from '../workloads/agent.ts';
 import { type NodeChoice, resolveNode } from './memory-hog.ts';
 import { agentImagePreflight } from './preflight.ts';

@@ -42,7 +42,7 @@ import {
   QuantityError,
   quantityText,
   roundUpQuantity,
-} from './quantity.ts';
+} from '../../kube/quantity.ts';
 
 type Defaulter = (obj: KubeObject, creating: boolean) => void;
 /** kubernetes-types marks server-populated fields (status, uid) readonly; the server is who populates them. */

@@ -6,7 +6,7 @@
 import type { Container, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from '../object.ts';
-import { parseQuantity } from './quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 
 export type SimPod = Pod & KubeObject;
 

@@ -3,7 +3,7 @@
  * requests and limits (init containers included; only cpu and memory count).
  */
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
-import { parseQuantity } from './quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 

@@ -48,7 +48,7 @@ import {
   type Quantity,
   QuantityError,
   quantityText,
-} from './quantity.ts';
+} from '../../kube/quantity.ts';
 import { resourceForKind } from './registry.ts';
 
 export type FieldCauseReason =

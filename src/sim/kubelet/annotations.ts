@@ -5,7 +5,7 @@
  * kubelet turns it into one Warning event) and ignored.
  */
 import { isDuration, parseDuration } from '../../harness/duration.ts';
-import { parseQuantity } from '../kinds/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 
 export const SIM_PREFIX = 'sim.scars.dev/';
 

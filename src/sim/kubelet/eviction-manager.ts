@@ -13,7 +13,7 @@
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { containerRequests } from '../kinds/pod.ts';
-import { canonicalQuantity } from '../kinds/quantity.ts';
+import { canonicalQuantity } from '../../kube/quantity.ts';
 import type { EvictionThreshold, SimNodeConfig } from '../topology/types.ts';
 import { isCriticalPod, podPriority } from './admission.ts';
 import { bytesQuantity } from './format.ts';

@@ -4,7 +4,7 @@
  * ("back-off 2m40s restarting failed container=…", "available: 76700Ki") depend on these.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { formatQuantity } from '../kinds/quantity.ts';
+import { formatQuantity } from '../../kube/quantity.ts';
 
 /** time.Duration.String() for a whole number of milliseconds: "500ms", "10s", "2m40s", "5m0s", "1h0m0s". */
 export function goDuration(ms: number): string {

@@ -13,7 +13,7 @@ import type { SimContext } from '../context.ts';
 import { type EventSource, type EventType, nodeReference } from '../controllers/events.ts';
 import { ignoreGone } from '../controllers/controller.ts';
 import type { ResourceAmounts, SimPod } from '../kinds/pod.ts';
-import { parseQuantity } from '../kinds/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 import { NODES, PODS } from '../kinds/resources.ts';
 import type { KubeObject } from '../object.ts';
 import type { SimNodeConfig } from '../topology/types.ts';

@@ -17,7 +17,7 @@ import { ignoreGone } from '../controllers/controller.ts';
 import type { EventType } from '../controllers/events.ts';
 import type { SimContext } from '../context.ts';
 import { podRequests, type ResourceAmounts, type SimPod } from '../kinds/pod.ts';
-import { parseQuantity } from '../kinds/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 import { PODS } from '../kinds/resources.ts';
 import { semanticEqual } from '../object.ts';
 import { simAnnotationsSignature, type ProbeKind } from './annotations.ts';

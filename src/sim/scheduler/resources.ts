@@ -6,7 +6,7 @@
  * before it, the largest wins, overhead is added.
  */
 import type { Container, Node, Pod } from 'kubernetes-types/core/v1.js';
-import { parseQuantity } from '../kinds/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 
 export interface Resources {
   milliCpu: number;

@@ -14,7 +14,7 @@ import { errorMessage, InputError } from '../../errors.ts';
 import { isDuration, parseDuration } from '../../harness/duration.ts';
 import { locateInYaml } from '../../harness/source-location.ts';
 import { toInputError } from '../../harness/validation.ts';
-import { canonicalQuantity, formatQuantity, parseQuantity, parseQuantityExact } from '../kinds/quantity.ts';
+import { canonicalQuantity, formatQuantity, parseQuantity, parseQuantityExact } from '../../kube/quantity.ts';
 import type { EvictionThreshold, SimNodeConfig, SimTopology } from './types.ts';
 
 const quantity = z

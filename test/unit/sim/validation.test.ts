@@ -6,7 +6,7 @@ import {
   parseQuantity,
   parseQuantityExact,
   quantityError,
-} from '../../../src/sim/kinds/quantity.ts';
+} from '../../../src/kube/quantity.ts';
 import {
   cronScheduleError,
   type FieldCause,

@@ -1,9 +1,9 @@
 /**
  * resource.Quantity's String() for the printers: quantities print in canonical form, so "1024Mi"
  * shows as "1Gi" and "1.5" (CPU) as "1500m". The parsing and canonical form are the ones the
- * apiserver stores with (src/sim/kinds/quantity.ts).
+ * apiserver stores with (src/kube/quantity.ts).
  */
-import { canonicalQuantity, quantityText } from '../../kinds/quantity.ts';
+import { canonicalQuantity, quantityText } from '../../../kube/quantity.ts';
 
 /**
  * Canonical String() of a wire quantity. A missing map entry is Go's zero Quantity ("0"); pass
