@@ -9,7 +9,7 @@ import type { SimClusterOptions } from '../../src/sim/cluster.ts';
 import { resolveTopology } from '../../src/sim/topology/load.ts';
 import { findKubectl, kubectlRunner } from '../support/kubectl.ts';
 import { simClients, startTestSim, type TestSim } from '../support/sim.ts';
-import { waitFor } from '../support/wait.ts';
+import { untilHolds, waitFor } from '../support/wait.ts';
 
 let t: TestSim | undefined;
 const stops: (() => void)[] = [];
@@ -25,24 +25,9 @@ async function cluster(options: SimClusterOptions) {
 }
 
 /** Polls an API read until `check` holds (wall time; the sim clock runs faster). */
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  check: (v: T) => boolean,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  for (;;) {
-    last = await read();
-    if (check(last)) return last;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}; last seen: ${JSON.stringify(last, null, 1).slice(0, 2000)}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Cluster behaviour takes longer than a fault: 30 s before giving up. */
+const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, ms = 30_000) =>
+  untilHolds(what, read, check, ms);
 
 const sleepSim = (scale: number, simSeconds: number) =>
   new Promise((r) => setTimeout(r, (simSeconds * 1000) / scale));

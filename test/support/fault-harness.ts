@@ -17,6 +17,7 @@ import { KubeApi } from '../../src/harness/kube-api.ts';
 import { revertEntries } from '../../src/harness/revert.ts';
 import type { RunContext } from '../../src/harness/scenario.ts';
 import type { Clock } from '../../src/harness/timeline.ts';
+import { untilHolds } from './wait.ts';
 
 /** A timeline event the fault recorded, stamped with cluster time. */
 export interface Recorded {
@@ -120,22 +121,5 @@ export async function startFaultSim(name: string): Promise<FaultSim> {
 export const ready = (p: V1Pod) =>
   (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-/**
- * Polls `fn` (wall time) until `ok` holds for what it returns, and returns that; a throw from `fn`
- * fails at once. The timeout's error names what was awaited and the last value.
- */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Fault tests' polling: an API error fails at once. */
+export const until = untilHolds;

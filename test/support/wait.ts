@@ -48,6 +48,28 @@ export async function untilOk<T>(
   }
 }
 
+/**
+ * Polls `read` (wall time) until `check` holds for what it returns, and returns that. Unlike
+ * `untilOk`, a throw from `read` fails at once (an API error is an answer, not "not yet"); the
+ * timeout's error names what was awaited and the last value seen.
+ */
+export async function untilHolds<T>(
+  what: string,
+  read: () => Promise<T>,
+  check: (v: T) => boolean,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const last = await read();
+    if (check(last)) return last;
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** Polls `check` until it returns something (not undefined or false), and returns that. */
 export const until = <T>(
   what: string,
