@@ -9,6 +9,8 @@ export class SimClock implements Clock {
   private readonly wallStart = Date.now();
   private readonly simStart: number;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** A timer that fired early and was re-armed: the caller's handle → the live one. */
+  private readonly rearmed = new Map<NodeJS.Timeout, NodeJS.Timeout>();
   private lastSecond = NaN;
   private lastStamp = '';
 
@@ -61,26 +63,50 @@ export class SimClock implements Clock {
     });
   }
 
-  /** A timer in simulated milliseconds; cancelled by `stop()` so a stopped sim leaves nothing behind. */
+  /**
+   * A timer in simulated milliseconds; cancelled by `stop()` so a stopped sim leaves nothing behind.
+   * It never fires before `simMs` of simulated time has passed. Node starts a timer from the event
+   * loop's cached time, so after a long tick it fires early by Date.now()'s measure — at scale 20
+   * a 40 ms tick is 800 ms of cluster time. Such a timer is re-armed for the rest; the handle the
+   * caller holds still cancels it.
+   */
   setTimeout(fn: () => void, simMs: number): NodeJS.Timeout {
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        fn();
-      },
-      Math.max(0, this.toWall(simMs)),
-    );
-    this.timers.add(timer);
-    return timer;
+    const due = this.now() + Math.max(0, simMs);
+    const arm = (wallMs: number, first?: NodeJS.Timeout): NodeJS.Timeout => {
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          const owner = first ?? timer;
+          const left = due - this.now();
+          if (left > 0) {
+            const next = arm(this.toWall(left), owner);
+            if (!timer.hasRef()) next.unref();
+            this.rearmed.set(owner, next);
+            return;
+          }
+          this.rearmed.delete(owner);
+          fn();
+        },
+        Math.max(0, wallMs),
+      );
+      this.timers.add(timer);
+      return timer;
+    };
+    return arm(this.toWall(simMs));
   }
 
   clearTimeout(timer: NodeJS.Timeout): void {
-    clearTimeout(timer);
-    this.timers.delete(timer);
+    const current = this.rearmed.get(timer);
+    for (const t of current ? [timer, current] : [timer]) {
+      clearTimeout(t);
+      this.timers.delete(t);
+    }
+    this.rearmed.delete(timer);
   }
 
   stop(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.rearmed.clear();
   }
 }
