@@ -10,6 +10,7 @@ import { auditCommand } from './commands/audit.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
+import { runbookCommand } from './commands/runbook.ts';
 import { simCommand } from './commands/sim.ts';
 import { validateCommand } from './commands/validate.ts';
 
@@ -17,6 +18,8 @@ export interface CliIO {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   cwd: string;
+  /** Answers at `run --step` prompts; default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 const EPILOG = `Exit codes: 0 passed · 1 an assertion failed or a verdict is inconclusive · 2 bad input or usage · 3 cluster or tool failure · 130 interrupted (after revert)
@@ -39,6 +42,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .command(validateCommand(io, setExit))
     .command(auditCommand(io, setExit, argv))
     .command(cleanupCommand(io, setExit))
+    .command(runbookCommand(io, setExit))
     .command(simCommand(io, setExit))
     .command(agentCommand())
     .option('config', {

@@ -32,6 +32,7 @@ import {
   splitPemChain,
 } from './certificates.ts';
 import { agentImagePreflight } from './preflight.ts';
+import { shellLine } from './kubectl.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -200,6 +201,75 @@ export function certExpiry(options: CertExpiryOptions): Fault {
     : `a certificate with ${options.daysLeft} day(s) left`;
   return {
     name: 'cert-expiry',
+    kubectl: (ctx) => {
+      const ns = ctx.namespace;
+      const sign = options.issuer
+        ? [
+            shellLine([
+              'kubectl',
+              'get',
+              'secret',
+              options.issuer.secret,
+              '-n',
+              ns,
+              '-o',
+              'jsonpath={.data.tls\\.crt}',
+            ]) + ' | base64 -d > ca.crt',
+            shellLine([
+              'kubectl',
+              'get',
+              'secret',
+              options.issuer.secret,
+              '-n',
+              ns,
+              '-o',
+              'jsonpath={.data.tls\\.key}',
+            ]) + ' | base64 -d > ca.key',
+          ]
+        : [];
+      const dates = options.expired
+        ? '-not_before <a week ago, YYYYMMDDHHMMSSZ> -not_after <yesterday>'
+        : `-days ${options.daysLeft}`;
+      return {
+        inject: [
+          `kubectl get secret ${options.secret} -n ${ns} -o yaml > ${options.secret}.backup.yaml`,
+          ...sign,
+          `openssl req -new -newkey rsa:2048 -nodes -keyout tls.key -subj '<the subject of the current certificate>' -addext 'subjectAltName=<its names>' -out tls.csr`,
+          options.issuer
+            ? `openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -copy_extensions copy ${dates} -out tls.crt   # OpenSSL 3.4+ for -not_before/-not_after`
+            : `openssl x509 -req -in tls.csr -key tls.key -copy_extensions copy ${dates} -out tls.crt   # OpenSSL 3.4+ for -not_before/-not_after`,
+          `kubectl create secret tls ${options.secret} -n ${ns} --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -`,
+          ...(options.restart
+            ? [
+                shellLine([
+                  'kubectl',
+                  'rollout',
+                  'restart',
+                  `deployment/${options.restart.deployment}`,
+                  '-n',
+                  ns,
+                ]),
+              ]
+            : []),
+        ],
+        revert: [
+          `kubectl replace --force -f ${options.secret}.backup.yaml`,
+          ...(options.restart
+            ? [
+                shellLine([
+                  'kubectl',
+                  'rollout',
+                  'restart',
+                  `deployment/${options.restart.deployment}`,
+                  '-n',
+                  ns,
+                ]),
+              ]
+            : []),
+          'rm -f tls.key ca.key   # private keys do not outlive the exercise',
+        ],
+      };
+    },
     describe: () =>
       `replace the certificate in Secret ${options.secret} with ${what} (same subject and names)` +
       (options.restart ? `, then restart Deployment ${options.restart.deployment}` : '') +

@@ -13,6 +13,7 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { Evidence, Fault } from '../harness/scenario.ts';
 import { agentContainer } from '../workloads/agent.ts';
 import { agentImagePreflight } from './preflight.ts';
+import { shellWord } from './kubectl.ts';
 
 export interface ContainerCrashOptions {
   /** Label selector of the victims, e.g. `app=web`. */
@@ -39,6 +40,12 @@ export function containerCrash(options: ContainerCrashOptions): Fault {
   let injectedAt = 0;
   return {
     name: 'container-crash',
+    kubectl: (ctx) => ({
+      inject: [
+        `kubectl get pods -n ${ctx.namespace} -l ${shellWord(options.selector)} -o name | head -n ${count} | sed 's#^pod/##' | xargs -I{} kubectl get --raw "/api/v1/namespaces/${ctx.namespace}/pods/{}:${port}/proxy${path}"`,
+      ],
+      revert: ['# nothing to undo: the kubelet restarts the container in place'],
+    }),
     describe: () =>
       `crash the serving container of ${count} pod(s) matching ${options.selector} with a request to ${path} (the pod stays; the kubelet restarts the container)`,
     preflight: agentImagePreflight,

@@ -4,6 +4,7 @@
  */
 import type { V1Node } from '@kubernetes/client-node';
 import type { Fault, RunContext } from '../harness/scenario.ts';
+import { shellLine } from './kubectl.ts';
 
 export interface CordonOptions {
   /** A node name, or a function picking one (e.g. the node a workload runs on). */
@@ -16,6 +17,13 @@ export function cordonNode(options: CordonOptions): Fault {
     name: 'cordon-node',
     describe: () =>
       `mark node ${typeof options.node === 'string' ? options.node : '(chosen at run time)'} unschedulable`,
+    kubectl: () => {
+      const node = typeof options.node === 'string' ? options.node : '<node>';
+      return {
+        inject: [shellLine(['kubectl', 'cordon', node])],
+        revert: [shellLine(['kubectl', 'uncordon', node])],
+      };
+    },
     async inject(ctx) {
       target = typeof options.node === 'string' ? options.node : await options.node(ctx);
       await ctx.kube.patch(

@@ -25,6 +25,7 @@ import { errorMessage } from '../errors.ts';
 import type { Evidence, Fault, RunContext } from '../harness/scenario.ts';
 import { agentContainer, deployment } from '../workloads/agent.ts';
 import { agentImagePreflight } from './preflight.ts';
+import { kubectlAgentDeployment, shellLine } from './kubectl.ts';
 
 export const CLUSTER_DNS_NAMESPACE = 'kube-system';
 export const CLUSTER_DNS_SERVICE = 'kube-dns';
@@ -193,8 +194,38 @@ export function corednsFlood(options: CorednsFloodOptions): Fault {
   const selector = `app=${name}`;
   let before: { at: number; counts: ReplicaCount[] } | undefined;
   let injectedAt: number | undefined;
+  const floodArgs = (looked: readonly string[]) => [
+    'dnsflood',
+    ...looked.flatMap((n) => ['--name', n]),
+    '--qps',
+    String(perPod),
+    '--family',
+    family,
+    '--concurrency',
+    String(options.concurrency ?? 256),
+    '--duration',
+    '24h',
+    '--report-interval',
+    '1s',
+  ];
   return {
     name: 'coredns-flood',
+    kubectl: (ctx) => ({
+      inject: [
+        ...(options.like
+          ? [
+              `# give the flood pods the dnsPolicy and dnsConfig of deployment ${options.like} (kubectl edit deploy ${name} -n ${ctx.namespace})`,
+            ]
+          : []),
+        kubectlAgentDeployment(
+          ctx,
+          name,
+          replicas,
+          floodArgs(options.like && !options.names?.length ? ['<name the app looks up>'] : names),
+        ),
+      ],
+      revert: [shellLine(['kubectl', 'delete', 'deployment', name, '-n', ctx.namespace, '--wait'])],
+    }),
     describe: () =>
       `${replicas} dnsflood pod(s) looking up ${options.like && !options.names?.length ? `what ${options.like} looks up` : names.join(', ')}${options.like ? ` with ${options.like}'s DNS settings` : ''} (${family === 'any' ? 'A+AAAA' : family === '4' ? 'A' : 'AAAA'}) at ${options.qps} lookups/s in all`,
     async preflight(ctx) {
@@ -256,20 +287,7 @@ export function corednsFlood(options: CorednsFloodOptions): Fault {
           containers: [
             agentContainer(ctx, {
               name: 'dnsflood',
-              args: [
-                'dnsflood',
-                ...names.flatMap((n) => ['--name', n]),
-                '--qps',
-                String(perPod),
-                '--family',
-                family,
-                '--concurrency',
-                String(options.concurrency ?? 256),
-                '--duration',
-                '24h',
-                '--report-interval',
-                '1s',
-              ],
+              args: floodArgs(names),
               resources: options.resources ?? {
                 requests: { cpu: '50m', memory: '32Mi' },
                 limits: { memory: '128Mi' },

@@ -21,6 +21,7 @@ import { parseDuration, type Duration } from '../harness/duration.ts';
 import type { BuildContext, Evidence, Fault, RunContext } from '../harness/scenario.ts';
 import { agentContainer } from '../workloads/agent.ts';
 import { agentImagePreflight } from './preflight.ts';
+import { kubectlDelete, kubectlRunAgent } from './kubectl.ts';
 
 /** On every probe pod: the probe set's name. Select on it to follow one set's lines. */
 export const IMDS_PROBE_LABEL = 'scars.dev/imds-probe';
@@ -143,6 +144,24 @@ export function imdsAccess(options: ImdsAccessOptions): Fault {
   const created: ProbePod[] = [];
   return {
     name: 'imds-access',
+    kubectl: (ctx) => {
+      const run = (newborn: boolean) =>
+        options.probes.map((set) => {
+          const pod = probePod(ctx, options, set, newborn);
+          return kubectlRunAgent(ctx, pod.metadata!.name!, pod.spec!.containers[0]!.args ?? [], {
+            container: 'imdsprobe',
+            labels: { ...pod.metadata!.labels },
+          });
+        });
+      return {
+        inject: [
+          ...run(false),
+          `# ${options.newbornAfter ?? '3s'} later, newborn pods that probe in their first seconds:`,
+          ...run(true),
+        ],
+        revert: [kubectlDelete(ctx, 'pods', IMDS_PROBE_LABEL)],
+      };
+    },
     describe: () =>
       `imdsprobe pods try ${options.endpoint ?? 'http://169.254.169.254'} (${options.provider ?? 'all'} paths) from ${options.probes
         .map(

@@ -15,6 +15,7 @@ import type { Evidence, Fault, RunContext } from '../harness/scenario.ts';
 import { readServicePort } from '../harness/service-port.ts';
 import { agentContainer, deployment } from '../workloads/agent.ts';
 import { agentImagePreflight } from './preflight.ts';
+import { kubectlAgentDeployment, shellLine } from './kubectl.ts';
 
 export interface LivenessStormOptions {
   /** The target Service's name in the run namespace. */
@@ -100,8 +101,28 @@ export function livenessStorm(options: LivenessStormOptions): Fault {
   const selector = `app=${name}`;
   let url: string | undefined;
   let injectedAt: Date | undefined;
+  const loadArgs = (target: string) => [
+    'httpprobe',
+    '--url',
+    target,
+    '--rate',
+    `${options.rate / replicas}/s`,
+    '--concurrency',
+    String(Math.max(1, Math.ceil(options.concurrency / replicas))),
+    '--timeout',
+    options.timeout ?? '30s',
+    '--report-interval',
+    '1s',
+  ];
   return {
     name: 'liveness-storm',
+    kubectl: (ctx) => ({
+      inject: [
+        `# <cluster-ip>:<port>: kubectl get svc ${options.service} -n ${ctx.namespace} -o jsonpath='{.spec.clusterIP}:{.spec.ports[0].port}'`,
+        kubectlAgentDeployment(ctx, name, replicas, loadArgs(`http://<cluster-ip>:<port>${path}`)),
+      ],
+      revert: [shellLine(['kubectl', 'delete', 'deployment', name, '-n', ctx.namespace, '--wait'])],
+    }),
     describe: () =>
       `load Service ${options.service}${path} at ${options.rate} requests/s (≤ ${options.concurrency} in flight) from ${replicas} agent httpprobe pod(s)`,
     preflight: agentImagePreflight,
@@ -109,8 +130,6 @@ export function livenessStorm(options: LivenessStormOptions): Fault {
       url = undefined;
       url = await serviceUrl(ctx, options.service, options.port, path);
       injectedAt = new Date(ctx.clock.now());
-      const perPodRate = options.rate / replicas;
-      const perPodConcurrency = Math.max(1, Math.ceil(options.concurrency / replicas));
       const load = deployment({
         name,
         replicas,
@@ -118,19 +137,7 @@ export function livenessStorm(options: LivenessStormOptions): Fault {
           terminationGracePeriodSeconds: 5,
           containers: [
             agentContainer(ctx, {
-              args: [
-                'httpprobe',
-                '--url',
-                url,
-                '--rate',
-                `${perPodRate}/s`,
-                '--concurrency',
-                String(perPodConcurrency),
-                '--timeout',
-                options.timeout ?? '30s',
-                '--report-interval',
-                '1s',
-              ],
+              args: loadArgs(url),
               // The agent is a Node process: about 48 MiB before it does anything.
               resources: {
                 requests: { cpu: '100m', memory: '64Mi' },

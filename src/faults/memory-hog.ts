@@ -12,6 +12,7 @@ import { parseAgentLog } from '../agent/output.ts';
 import type { BuildContext, Evidence, Fault, FaultEffect, RunContext } from '../harness/scenario.ts';
 import { agentContainer } from '../workloads/agent.ts';
 import { agentImagePreflight } from './preflight.ts';
+import { kubectlDelete, kubectlRunAgent } from './kubectl.ts';
 
 /** A node by name, or a function of the run picking one (e.g. `nodeOf('app=api')`). */
 export type NodeChoice = string | ((ctx: RunContext) => string | Promise<string>);
@@ -81,6 +82,37 @@ export function memoryHog(options: MemoryHogOptions): Fault {
   return {
     name: 'memory-hog',
     describe,
+    kubectl: (ctx) => {
+      const args = [
+        'memhog',
+        '--target',
+        options.target,
+        '--rate',
+        rate,
+        ...(options.step ? ['--step', options.step] : []),
+      ];
+      const node =
+        options.node === undefined ? undefined : typeof options.node === 'string' ? options.node : '<node>';
+      const inject = [
+        ...(options.resourcesFrom
+          ? [
+              `# resources: copy them from deployment ${options.resourcesFrom.deployment} (kubectl get deploy ${options.resourcesFrom.deployment} -n ${ctx.namespace} -o jsonpath='{.spec.template.spec.containers[0].resources}')`,
+            ]
+          : []),
+        ...Array.from({ length: replicas }, (_, i) =>
+          kubectlRunAgent(ctx, replicas === 1 ? name : `${name}-${i}`, args, {
+            labels: { [FAULT_LABEL]: 'memory-hog', ...options.labels },
+            restart: options.restartPolicy ?? 'Always',
+            container: 'memhog',
+            spec: {
+              ...(node ? { nodeName: node } : {}),
+              ...(options.resources ? { resources: options.resources } : {}),
+            },
+          }),
+        ),
+      ];
+      return { inject, revert: [kubectlDelete(ctx, 'pods', `${FAULT_LABEL}=memory-hog`)] };
+    },
     preflight: agentImagePreflight,
     async inject(ctx) {
       created.length = 0;

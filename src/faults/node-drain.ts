@@ -25,6 +25,7 @@ import { type Duration, parseDuration } from '../harness/duration.ts';
 import { KubeApiError } from '../harness/kube-api.ts';
 import type { Evidence, Fault, RunContext } from '../harness/scenario.ts';
 import { cordonNode } from './cordon-node.ts';
+import { shellLine } from './kubectl.ts';
 
 /** kubectl drain sleeps this long after a 429 before it asks again. */
 export const EVICTION_RETRY_MS = 5_000;
@@ -264,6 +265,22 @@ export function nodeDrain(options: NodeDrainOptions): Fault {
     name: 'node-drain',
     describe: () =>
       `drain ${nodeLabel} like kubectl drain: cordon, evict the run's pods (429 retried every 5s), timeout ${options.timeout ?? '5m'} per node`,
+    kubectl: (ctx) => {
+      const nodes = typeof options.node === 'function' ? ['<node>'] : [options.node].flat();
+      const flags = [
+        '--ignore-daemonsets',
+        ...(options.deleteEmptyDirData === false ? [] : ['--delete-emptydir-data']),
+        ...(options.force ? ['--force'] : []),
+        `--timeout=${options.timeout ?? '5m'}`,
+      ];
+      return {
+        inject: [
+          `# kubectl drain evicts every pod of the node; scars evicts only namespace ${ctx.namespace}'s`,
+          ...nodes.map((n) => shellLine(['kubectl', 'drain', n, ...flags])),
+        ],
+        revert: nodes.map((n) => shellLine(['kubectl', 'uncordon', n])),
+      };
+    },
     async inject(ctx) {
       targets = [];
       results.length = 0;

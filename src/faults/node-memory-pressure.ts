@@ -28,6 +28,7 @@ import { parseQuantity } from '../kube/quantity.ts';
 import { agentContainer } from '../workloads/agent.ts';
 import { type NodeChoice, resolveNode } from './memory-hog.ts';
 import { agentImagePreflight } from './preflight.ts';
+import { kubectlDelete, kubectlRunAgent } from './kubectl.ts';
 
 export interface NodeMemoryPressureOptions {
   /** The node to pressure, or how to pick it (e.g. `nodeOf('app=monitoring')`). */
@@ -133,6 +134,38 @@ export function nodeMemoryPressure(options: NodeMemoryPressureOptions): Fault {
 
   return {
     name: 'node-memory-pressure',
+    kubectl: (ctx) => {
+      const node = typeof options.node === 'string' ? options.node : '<node>';
+      const run = (role: 'fill' | 'creep', size: string, rate: string, step: string) =>
+        kubectlRunAgent(
+          ctx,
+          `${prefix}-${role}`,
+          ['memhog', '--target', `<${size} less 48Mi>`, '--rate', rate, '--step', step],
+          {
+            labels: { 'scars.dev/fault': 'node-memory-pressure', 'scars.dev/role': role },
+            container: 'memhog',
+            spec: {
+              nodeName: node,
+              resources: {
+                requests: { cpu: '10m', memory: `<${size}>` },
+                limits: { cpu: '10m', memory: `<${size}>` },
+              },
+            },
+          },
+        );
+      return {
+        inject: [
+          `# fill: the node's allocatable memory less what its pods request less ${options.headroom ?? '1Gi'} (kubectl describe node ${node})`,
+          run('fill', 'fill', fillRate, '256Mi'),
+          `# creep: the rest of the headroom, slowly, until the node reports MemoryPressure (kubectl get node ${node} -w)`,
+          run('creep', 'headroom', creepRate, '2Mi'),
+        ],
+        revert: [
+          kubectlDelete(ctx, 'pods', 'scars.dev/fault=node-memory-pressure'),
+          `# the kubelet keeps MemoryPressure for its evictionPressureTransitionPeriod: wait until kubectl get node ${node} shows it False`,
+        ],
+      };
+    },
     describe: () =>
       `fill ${typeof options.node === 'string' ? `node ${options.node}` : 'the chosen node'} with Guaranteed memhog pods up to its allocatable memory less ${options.headroom ?? '1Gi'}, then creep at ${creepRate} until it reports MemoryPressure`,
     preflight: agentImagePreflight,

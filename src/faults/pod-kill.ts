@@ -4,6 +4,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Fault } from '../harness/scenario.ts';
+import { shellWord } from './kubectl.ts';
 
 export interface PodKillOptions {
   /** Label selector of the victims, e.g. `app=web`. */
@@ -21,6 +22,12 @@ export function podKill(options: PodKillOptions): Fault {
   return {
     name: 'pod-kill',
     describe: () => `delete ${count} pod(s) matching ${options.selector} (grace ${grace}s)`,
+    kubectl: (ctx) => ({
+      inject: [
+        `kubectl get pods -n ${ctx.namespace} -l ${shellWord(options.selector)} -o name | head -n ${count} | xargs kubectl delete -n ${ctx.namespace} --grace-period=${grace}${grace === 0 ? ' --force' : ''}`,
+      ],
+      revert: ['# nothing to undo: the controller replaces the deleted pods'],
+    }),
     async inject(ctx) {
       killed.length = 0;
       const pods = await ctx.kube.list<V1Pod>('v1', 'Pod', {

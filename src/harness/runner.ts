@@ -68,6 +68,21 @@ export interface RunOptions {
   cluster?: ProvisionedCluster;
   /** The agent image scenarios deploy (config `agent.image`); default `scars-agent:<version>`. */
   agentImage?: string;
+  /**
+   * Game days (`scars run --step`): awaited before inject and before revert. Throwing (or aborting
+   * `interrupt`) ends the arm there; revert runs either way.
+   */
+  pause?: (at: StepPause) => Promise<void>;
+}
+
+/** Where `RunOptions.pause` stops the run. */
+export interface StepPause {
+  scenario: string;
+  arm: Arm;
+  namespace: string;
+  before: 'inject' | 'revert';
+  /** The faults about to be injected or reverted, as the plan describes them. */
+  faults: string[];
 }
 
 /**
@@ -255,6 +270,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
     }
   };
   const interrupt = options.interrupt;
+  const faultLines = () => faultsOf(s).map((f) => `${f.name}: ${f.describe(ctx)}`);
 
   // --- the fault window: everything up to the end of hold can be cut short by an interrupt.
   try {
@@ -318,6 +334,10 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
       },
       { parent: interrupt },
     );
+    if (options.pause) {
+      await options.pause({ scenario: s.name, arm, namespace, before: 'inject', faults: faultLines() });
+      timeline.record('observe', 'resumed', { before: 'inject' });
+    }
     await step(
       'inject',
       async () => {
@@ -354,6 +374,20 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
   // --- revert: on every path. It gets its own signal: an interrupt must not cut it short,
   // only a second signal (forceStop) does.
   const force = options.forceStop;
+  if (options.pause && injected && !failure && !interrupt?.aborted) {
+    try {
+      await options.pause({
+        scenario: s.name,
+        arm,
+        namespace,
+        before: 'revert',
+        faults: faultLines(),
+      });
+      timeline.record('hold', 'resumed', { before: 'revert' });
+    } catch (err) {
+      failure = err;
+    }
+  }
   try {
     await step(
       'revert',

@@ -78,10 +78,22 @@ export interface FaultEffect {
   evidence: Evidence[];
 }
 
+/**
+ * What a person would type to cause and undo a fault by hand (`scars runbook`). `<…>` marks what
+ * scars picks at run time (a node, a pod). Equivalent in effect; scars itself acts through the
+ * API and journals every change.
+ */
+export interface KubectlEquivalent {
+  inject: string[];
+  revert: string[];
+}
+
 export interface Fault {
   name: string;
   /** One line for the plan (`--dry-run`) and the report. */
   describe(ctx: BuildContext): string;
+  /** The kubectl commands for the game-day runbook. */
+  kubectl?(ctx: BuildContext): KubectlEquivalent;
   /**
    * What the fault needs before anything is deployed (agent image on the nodes, an addon, a load
    * tool). A failed check ends the arm as `error` with its summary, before any change is made.

@@ -21,12 +21,13 @@ export interface CliProcess {
 
 export function startCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  /** stdin: 'pipe' to answer prompts through `child.stdin`; default none. */
+  options: { cwd?: string; env?: Record<string, string>; stdin?: 'pipe' | 'ignore' } = {},
 ): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, CI: '1', NO_COLOR: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';

@@ -7,7 +7,7 @@ import { PROVIDERS, type ReporterName } from '../../harness/config.ts';
 import { DEFAULT_RUN_TIME_SCALE } from '../../harness/defaults.ts';
 import { formatPlan, planScenarios } from '../../harness/plan.ts';
 import { newRunId } from '../../harness/run-id.ts';
-import { run } from '../../harness/runner.ts';
+import { run, type StepPause } from '../../harness/runner.ts';
 import type { ProviderName } from '../../harness/scenario.ts';
 import { loadTopologyArg } from '../../sim/topology/load.ts';
 import type { SimTopology } from '../../sim/topology/types.ts';
@@ -17,6 +17,7 @@ import { jsonReporter } from '../../report/json.ts';
 import { junitReporter } from '../../report/junit.ts';
 import type { Reporter } from '../../report/reporter.ts';
 import type { CliIO } from '../main.ts';
+import { stepPrompt } from '../step-prompt.ts';
 import { loadProject, parseReporters, withExplicitFiles } from './shared.ts';
 
 interface RunArgs {
@@ -27,6 +28,7 @@ interface RunArgs {
   out?: string;
   control?: boolean;
   'dry-run'?: boolean;
+  step?: boolean;
   config?: string;
   kubeconfig?: string;
   context?: string;
@@ -58,6 +60,12 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           describe: "also run each scenario's negative arm without the mitigation; it must FAIL",
         })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; touch nothing' })
+        .option('step', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'game day: pause before each inject and each revert; Enter goes on, a aborts (and reverts)',
+        })
         .option('kubeconfig', { type: 'string', describe: 'kubeconfig for --provider context' })
         .option('context', { type: 'string', describe: 'kubeconfig context for --provider context' })
         .option('topology', {
@@ -74,6 +82,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           '$0 run --suite nightly --reporter junit,json --out reports/nightly',
           'the nightly suite for CI',
         )
+        .example('$0 run drain-with-pdb --step', 'a game day: pause before the fault and before its revert')
         .example(
           '$0 run --provider context --context kind-scars --dry-run',
           'show what would happen on a kind cluster',
@@ -134,6 +143,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      const prompt = args.step ? stepPrompt(io.stdin ?? process.stdin, io.stderr, interrupt) : undefined;
       try {
         const report = await run({
           scenarios: selected,
@@ -152,11 +162,13 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           agentImage: config.agent.image,
           interrupt: interrupt.signal,
           forceStop: forceStop.signal,
+          ...(prompt ? { pause: (at: StepPause) => prompt.pause(at) } : {}),
         });
         if (report.error) io.stderr.write(`scars: ${report.error}\n`);
         if (reporterNames.some((r) => r !== 'console')) io.stdout.write(`reports: ${out}\n`);
         setExit(report.exitCode);
       } finally {
+        prompt?.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
