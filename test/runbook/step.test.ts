@@ -36,7 +36,10 @@ afterEach(async () => {
 
 const env = { SCARS_FIXTURE_HOLD: '200ms', SCARS_FIXTURE_SHARED: '1' };
 const cordoned = () =>
-  tc.server.get({ apiVersion: 'v1', kind: 'Node', name: 'worker-1' })?.spec?.unschedulable === true;
+  (
+    tc.server.get({ apiVersion: 'v1', kind: 'Node', name: 'worker-1' })?.spec as
+      { unschedulable?: boolean } | undefined
+  )?.unschedulable === true;
 
 describe('scars run --step (real CLI, answers on stdin)', () => {
   it('pauses before inject and before revert; Enter goes on each time', async () => {
