@@ -10,30 +10,15 @@
  * Exit codes as elsewhere in scars: 0 built, 1 the build failed, 2 bad flags, 3 no Docker engine.
  */
 import { parseArgs } from 'node:util';
-import { execa } from 'execa';
+import { buildAgentImage, dockerUnavailable } from '../src/cluster/kind/agent-image.ts';
+import { ToolMissingError } from '../src/cluster/kind/tools.ts';
 import { ScarsError } from '../src/errors.ts';
 import { loadConfig } from '../src/harness/config.ts';
 import { REPO } from './build-agent.ts';
 
-export const DOCKERFILE = 'images/agent/Dockerfile';
-
 function fail(code: number, message: string): number {
   process.stderr.write(`image:agent: ${message}\n`);
   return code;
-}
-
-/** Why Docker cannot build here, or undefined when an engine answers. */
-async function dockerUnavailable(): Promise<string | undefined> {
-  const info = await execa('docker', ['info'], { reject: false, timeout: 20_000, stdin: 'ignore' });
-  if (info.exitCode === 0) return undefined;
-  if ((info.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return 'docker is not on PATH';
-  if (info.timedOut) return '`docker info` did not answer within 20s';
-  const said = info.stderr
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .at(-1);
-  return `\`docker info\` failed${said ? `: ${said}` : ` (exit ${info.exitCode})`}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -54,16 +39,16 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const unavailable = await dockerUnavailable();
-  if (unavailable)
-    return fail(3, `no Docker engine to build ${image} with (${unavailable}); build it where Docker runs`);
-
-  const built = await execa('docker', ['build', '-f', DOCKERFILE, '-t', image, '.'], {
-    cwd: REPO,
-    stdio: 'inherit',
-    reject: false,
-  });
-  if (built.exitCode !== 0) return fail(1, `docker build of ${image} failed (exit ${built.exitCode})`);
+  try {
+    const unavailable = await dockerUnavailable();
+    if (unavailable)
+      return fail(3, `no Docker engine to build ${image} with (${unavailable}); build it where Docker runs`);
+    await buildAgentImage(image, { context: REPO, onLine: (line) => process.stderr.write(`${line}\n`) });
+  } catch (err) {
+    // A missing docker is exit 3; a build that ran and failed is exit 1 (the script's contract).
+    const code = err instanceof ToolMissingError ? 3 : 1;
+    return fail(code, err instanceof Error ? err.message : String(err));
+  }
   process.stdout.write(`built image ${image}\n`);
   return 0;
 }

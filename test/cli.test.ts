@@ -108,7 +108,7 @@ describe('scars CLI', () => {
     const r = await cli(['list'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
-      'scars: scars.config.yaml:4: reporters[1]: expected one of console, json, junit, got "xml"',
+      'scars: scars.config.yaml:4: reporters[1]: expected one of console, json, junit, html, got "xml"',
     );
   });
 

@@ -8,7 +8,9 @@ import { VERSION } from '../version.ts';
 import { AGENT_COMMAND, agentCommand, runAgentCommand } from './commands/agent.ts';
 import { auditCommand } from './commands/audit.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
+import { clusterCommand } from './commands/cluster.ts';
 import { listCommand } from './commands/list.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { runbookCommand } from './commands/runbook.ts';
 import { simCommand } from './commands/sim.ts';
@@ -42,7 +44,9 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .command(validateCommand(io, setExit))
     .command(auditCommand(io, setExit, argv))
     .command(cleanupCommand(io, setExit))
+    .command(clusterCommand(io, setExit))
     .command(runbookCommand(io, setExit))
+    .command(reportCommand(io, setExit))
     .command(simCommand(io, setExit))
     .command(agentCommand())
     .option('config', {
@@ -52,7 +56,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     })
     .demandCommand(
       1,
-      'Name a command: run, list, validate, audit, cleanup, sim or agent (scars --help lists them).',
+      'Name a command: run, list, validate, audit, cleanup, cluster, sim or agent (scars --help lists them).',
     )
     .recommendCommands()
     .strict()
@@ -109,6 +113,12 @@ const KNOWN_FLAGS = [
   'fail-on',
   'cert-days',
   'namespace',
+  'k8s-version',
+  'reuse',
+  'retain',
+  'addons',
+  'wait',
+  'agent-image',
 ];
 
 /** yargs says "Unknown argument: controll"; add the flag it most likely meant. */

@@ -1,15 +1,12 @@
 import type { ProviderName } from '../harness/scenario.ts';
 import { contextProvider } from './context.ts';
+import { kindProvider } from './kind.ts';
 import type { ClusterProvider } from './provider.ts';
 import { simProvider } from './sim.ts';
-import { unavailableProvider } from './unavailable.ts';
 
 const providers: Record<ProviderName, ClusterProvider> = {
   sim: simProvider(),
-  kind: unavailableProvider(
-    'kind',
-    'the kind provider is not built yet (tracked as "Real clusters and the three uses"); create the cluster with `kind create cluster` and use --provider context --context kind-<name>',
-  ),
+  kind: kindProvider(),
   context: contextProvider,
 };
 

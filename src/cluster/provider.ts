@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterLocator } from '../harness/journal.ts';
 import type { ProviderName } from '../harness/scenario.ts';
 import type { Clock } from '../harness/timeline.ts';
+import type { KindSettings } from './kind/settings.ts';
 import type { SimTopology } from '../sim/topology/types.ts';
 
 export interface ProvisionedCluster {
@@ -33,6 +34,12 @@ export interface ProvisionOptions {
   runId?: string;
   /** For the sim provider: nodes and kubelets, and simulated seconds per wall second. */
   sim?: { topology?: SimTopology | undefined; timeScale?: number | undefined };
+  /** Kubernetes minor version (`1.32`) to provision: kind picks its node image by it. */
+  kubernetesVersion?: string | undefined;
+  /** The agent image the run deploys: the kind provider builds it if needed and loads it onto the nodes. */
+  agentImage?: string | undefined;
+  /** For the kind provider: which cluster, from which config, reused or created, and where progress goes. */
+  kind?: KindSettings | undefined;
 }
 
 export interface ClusterProvider {

@@ -6,12 +6,12 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { CheckResult, RunContext } from '../harness/scenario.ts';
 
 /** `docker.io/library/x:1` and `x:1` are the same image; nodes list the long form. */
-function normalise(image: string): string {
+export function normalise(image: string): string {
   return image.replace(/^docker\.io\/(library\/)?/, '');
 }
 
 /** A reference with a registry host (`ghcr.io/…`, `localhost:5000/…`) is pulled; a bare one must be loaded. */
-function hasRegistry(image: string): boolean {
+export function hasRegistry(image: string): boolean {
   const first = image.split('/')[0] ?? '';
   return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
 }

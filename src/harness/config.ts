@@ -10,14 +10,14 @@ import { z } from 'zod';
 import { errorMessage, InputError } from '../errors.ts';
 import { AGENT_IMAGE_NAME, isAgentImage } from '../agent/image.ts';
 import { VERSION } from '../version.ts';
-import { STEPS } from './scenario.ts';
+import { LOAD_ENGINES, STEPS } from './scenario.ts';
 import { displayPath } from './scenario-loader.ts';
 import { durationSchema, NAME_RE } from './scenario-schema.ts';
 import { locateInTypeScript, locateInYaml } from './source-location.ts';
 import { toInputError } from './validation.ts';
 
 export const PROVIDERS = ['sim', 'kind', 'context'] as const;
-export const REPORTERS = ['console', 'json', 'junit'] as const;
+export const REPORTERS = ['console', 'json', 'junit', 'html'] as const;
 export type ReporterName = (typeof REPORTERS)[number];
 
 export const configSchema = z.strictObject({
@@ -39,6 +39,8 @@ export const configSchema = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   timeouts: z.strictObject(Object.fromEntries(STEPS.map((s) => [s, durationSchema.optional()]))).default({}),
+  /** Load engine for load observers: auto (k6 when on PATH, else built-in), k6, builtin. */
+  load: z.enum(LOAD_ENGINES, { message: `expected one of ${LOAD_ENGINES.join(', ')}` }).default('auto'),
   /** The simulated cluster (provider sim). */
   sim: z
     .strictObject({

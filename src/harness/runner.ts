@@ -34,6 +34,7 @@ import { newRunId, runNamespace } from './run-id.ts';
 import {
   type Arm,
   type AssertionInput,
+  type LoadEngineChoice,
   type ClusterState,
   faultsOf,
   hasControl,
@@ -68,6 +69,8 @@ export interface RunOptions {
   cluster?: ProvisionedCluster;
   /** The agent image scenarios deploy (config `agent.image`); default `scars-agent:<version>`. */
   agentImage?: string;
+  /** The load engine for load observers (`--load`, config `load:`); default auto. */
+  load?: LoadEngineChoice;
   /**
    * Game days (`scars run --step`): awaited before inject and before revert. Throwing (or aborting
    * `interrupt`) ends the arm there; revert runs either way.
@@ -187,7 +190,12 @@ async function provision(options: RunOptions, runId: string): Promise<Provisione
   if (options.cluster) return options.cluster;
   const timeoutMs = stepTimeoutMs('provision', undefined, options.timeouts);
   return withTimeout(`provision (${options.provider})`, timeoutMs, options.interrupt, (signal) =>
-    providerFor(options.provider).provision({ ...options.providerOptions, signal, runId }),
+    providerFor(options.provider).provision({
+      ...options.providerOptions,
+      signal,
+      runId,
+      ...(options.agentImage ? { agentImage: options.agentImage } : {}),
+    }),
   );
 }
 
@@ -230,6 +238,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
     namespace,
     arm,
     agentImage: options.agentImage ?? defaultAgentImage(),
+    load: options.load ?? 'auto',
     provider: cluster.provider,
     simulated: cluster.simulated,
     kube,

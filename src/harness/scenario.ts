@@ -11,6 +11,10 @@ import type { Clock, TimelineEvent } from './timeline.ts';
 export type Arm = 'main' | 'control';
 export type ProviderName = 'sim' | 'kind' | 'context';
 
+/** Load engines (`scars run --load`, config `load:`): auto = k6 when on PATH, else the built-in one. */
+export const LOAD_ENGINES = ['auto', 'k6', 'builtin'] as const;
+export type LoadEngineChoice = (typeof LOAD_ENGINES)[number];
+
 /** Lifecycle steps, in the order the runner takes them. */
 export const STEPS = [
   'provision',
@@ -37,6 +41,8 @@ export interface BuildContext {
   arm: Arm;
   /** The agent image to deploy (config `agent.image`, default `scars-agent:<version>`). */
   agentImage: string;
+  /** Which load engine load observers use (default auto). */
+  load?: LoadEngineChoice;
 }
 
 /** What faults, observers, steady-state checks and hooks get while a scenario runs. */

@@ -1,6 +1,7 @@
 export { isPodReady, type PodReadinessOptions, podReadiness, type ReadinessSample } from './pod-readiness.ts';
 export { type AgentLogOptions, linesOf, readAgentLines, summaryOf } from './agent-log.ts';
 export { type LoadOptions, type LoadResult, type LoadTls, LoadTargetError, runLoad } from './load/index.ts';
+export { type K6JobOptions, type K6Options, type LoadEngine, runK6, runK6Job } from './load/index.ts';
 export {
   type AgentLineQuery,
   type AgentLineRecord,

@@ -7,10 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import { BIN, type CliResult, cli, REPO } from '../support/cli.ts';
+import { BIN, type CliResult, cli, cliInProcess, REPO } from '../support/cli.ts';
 import { expiringLeaf } from '../support/certs.ts';
 
 const RULES_DIR = 'test/fixtures/audit/rules';
@@ -42,19 +40,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs main() in-process with captured output. */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const capture = () => {
-    const stream = new PassThrough();
-    let text = '';
-    stream.on('data', (d: Buffer) => (text += d.toString()));
-    return { stream: stream as unknown as NodeJS.WriteStream, text: () => text };
-  };
-  const out = capture();
-  const err = capture();
-  const code = await main(args, { stdout: out.stream, stderr: err.stream, cwd: REPO });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const inProcess = (args: string[]) => cliInProcess(args);
 
 function aliasBomb(): string {
   const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
@@ -187,6 +173,7 @@ data:
     const missing = await inProcess(['audit', 'no/such/dir']);
     expect(missing).toEqual({
       code: 2,
+      signal: null,
       stdout: '',
       stderr: 'scars: no/such/dir: cannot read: no such file or directory\n',
     });

@@ -14,7 +14,7 @@ import { type LoadedScenario, loadScenarios } from '../../src/harness/scenario-l
 import { escapeHtml, runbookHtml } from '../../src/runbook/html.ts';
 import { runbookMarkdown } from '../../src/runbook/markdown.ts';
 import { buildRunbook } from '../../src/runbook/model.ts';
-import { cli, REPO } from '../support/cli.ts';
+import { cli, cliInProcess, REPO } from '../support/cli.ts';
 import { findKubectl } from '../support/kubectl.ts';
 import { startTestSim, type TestSim } from '../support/sim.ts';
 
@@ -98,7 +98,7 @@ describe('scars runbook (CLI)', () => {
     expect(md.stdout).toContain('kubectl uncordon <node>');
 
     const out = join(dir, 'gameday.html');
-    const html = await cli(['runbook', 'cert-expiry', '--out', out]);
+    const html = await cliInProcess(['runbook', 'cert-expiry', '--out', out]);
     expect(html.code, html.stderr).toBe(0);
     expect(html.stdout).toBe(`runbook: ${out}\n`);
     const page = readFileSync(out, 'utf8');
@@ -107,10 +107,10 @@ describe('scars runbook (CLI)', () => {
   });
 
   it('bad input: one line naming the flag or the scenario, exit 2', async () => {
-    const format = await cli(['runbook', 'drain-with-pdb', '--format', 'pdf']);
+    const format = await cliInProcess(['runbook', 'drain-with-pdb', '--format', 'pdf']);
     expect(format.code).toBe(2);
     expect(format.stderr.split('\n')[0]).toBe('scars: --format: expected one of md, html, got "pdf"');
-    const unknown = await cli(['runbook', 'drain-with-pbd']);
+    const unknown = await cliInProcess(['runbook', 'drain-with-pbd']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown scenario "drain-with-pbd" \(did you mean "drain-with-pdb"\?\)/);
   });

@@ -8,11 +8,13 @@ import { DEFAULT_RUN_TIME_SCALE } from '../../harness/defaults.ts';
 import { formatPlan, planScenarios } from '../../harness/plan.ts';
 import { newRunId } from '../../harness/run-id.ts';
 import { run, type StepPause } from '../../harness/runner.ts';
-import type { ProviderName } from '../../harness/scenario.ts';
+import { LOAD_ENGINES, type LoadEngineChoice, type ProviderName } from '../../harness/scenario.ts';
+import { requireK6 } from '../../observers/load/k6/engine.ts';
 import { loadTopologyArg } from '../../sim/topology/load.ts';
 import type { SimTopology } from '../../sim/topology/types.ts';
 import { selectScenarios } from '../../harness/scenario-loader.ts';
 import { consoleReporter } from '../../report/console.ts';
+import { htmlReporter } from '../../report/html/index.ts';
 import { jsonReporter } from '../../report/json.ts';
 import { junitReporter } from '../../report/junit.ts';
 import type { Reporter } from '../../report/reporter.ts';
@@ -34,6 +36,7 @@ interface RunArgs {
   context?: string;
   topology?: string;
   'time-scale'?: number;
+  load?: string;
 }
 
 export function runCommand(io: CliIO, setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -51,7 +54,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
         })
         .option('reporter', {
           type: 'string',
-          describe: 'comma-separated: console,json,junit (default from config)',
+          describe: 'comma-separated: console,json,junit,html (default from config)',
         })
         .option('out', { type: 'string', describe: 'report folder (default reports/<run-id>/)' })
         .option('control', {
@@ -71,6 +74,11 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
         .option('topology', {
           type: 'string',
           describe: 'sim nodes and kubelets: a clusters/sim file or name (default, memory-pressure, large)',
+        })
+        .option('load', {
+          type: 'string',
+          describe:
+            'load engine: auto (k6 when on PATH, else built-in), k6 or builtin (default from config, else auto)',
         })
         .option('time-scale', {
           type: 'number',
@@ -100,15 +108,25 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
       const provider = (args.provider ?? config.provider) as ProviderName;
       const runId = newRunId();
       const sim = simSettings(provider, args, config.sim, io.cwd);
+      const load = args.load ?? config.load;
+      if (!(LOAD_ENGINES as readonly string[]).includes(load)) {
+        throw new UsageError(
+          `--load: expected one of ${LOAD_ENGINES.join(', ')}, got ${JSON.stringify(load)}`,
+        );
+      }
 
       if (args['dry-run']) {
         io.stdout.write(
           `${formatPlan(planScenarios(selected, args.control ?? false, runId, config.agent.image))}`,
         );
         io.stdout.write(`provider: ${provider} (not contacted)\n`);
+        io.stdout.write(`load: ${load}\n`);
         setExit(0);
         return;
       }
+
+      // A demanded k6 that is missing stops here, before any cluster is provisioned or changed.
+      if (load === 'k6') requireK6();
 
       const journalDir = resolve(io.cwd, config.journalDir);
       const stale = staleJournals(journalDir);
@@ -123,6 +141,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
         console: () => consoleReporter({ stream: io.stdout }),
         json: () => jsonReporter(out),
         junit: () => junitReporter(out),
+        html: () => htmlReporter(out),
       };
       const reporters = reporterNames.map((name) => makeReporter[name]());
 
@@ -160,6 +179,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           timeouts: config.timeouts,
           runId,
           agentImage: config.agent.image,
+          load: load as LoadEngineChoice,
           interrupt: interrupt.signal,
           forceStop: forceStop.signal,
           ...(prompt ? { pause: (at: StepPause) => prompt.pause(at) } : {}),

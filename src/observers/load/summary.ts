@@ -61,7 +61,8 @@ export interface LoadMetrics {
 }
 
 export interface BuiltinDetails {
-  source: 'builtin';
+  /** Which engine measured: the built-in generator or the k6 CLI (src/observers/load/k6). */
+  source: 'builtin' | 'k6';
   url: string;
   method: string;
   /** Requests started per second, as asked. */
@@ -76,6 +77,16 @@ export interface BuiltinDetails {
   errors: Record<string, number>;
   /** Requests cut short by the stop signal: not counted in the metrics, as k6 leaves out interrupted iterations. */
   interrupted: number;
+  /** How the k6 process ended (source k6 only). */
+  k6?: K6ProcessInfo;
+}
+
+export interface K6ProcessInfo {
+  /** The command line that ran. */
+  command: string;
+  exitCode: number;
+  /** k6 exit code 99: thresholds failed (not an error: the numbers are still the summary). */
+  thresholdsFailed: boolean;
 }
 
 export interface LoadResult {
