@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../../src/harness/timeline.ts';
 import { armChart, markers, stepSpans } from '../../src/report/html/chart-data.ts';
 import { jsonForScript, renderHtmlReport } from '../../src/report/html/render.ts';
-import { cli } from '../support/cli.ts';
+import { cliInProcess } from '../support/cli.ts';
 import { HOSTILE, sampleReport } from './sample-report.ts';
 
 const ev = (t: number, step: string, event: string, detail?: Record<string, unknown>): TimelineEvent => ({
@@ -197,7 +197,7 @@ describe('scars report (CLI)', () => {
   it('renders an existing report.json to report.html beside it', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'report.json'), JSON.stringify(sampleReport()));
-    const r = await cli(['report', join(dir, 'report.json')]);
+    const r = await cliInProcess(['report', join(dir, 'report.json')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`report: ${join(dir, 'report.html')}`);
@@ -218,7 +218,7 @@ describe('scars report (CLI)', () => {
   ])('%s: exit 2 and one line naming the file and field', async (_what, text, re) => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.json'), text);
-    const r = await cli(['report', 'bad.json'], { cwd: dir });
+    const r = await cliInProcess(['report', 'bad.json'], { cwd: dir });
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^scars: ${re.source.slice(1)}`));
@@ -227,11 +227,11 @@ describe('scars report (CLI)', () => {
 
   it('a missing file and an unknown --format are exit 2', async () => {
     const dir = tmp();
-    const missing = await cli(['report', 'nope.json'], { cwd: dir });
+    const missing = await cliInProcess(['report', 'nope.json'], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^scars: nope\.json: no such file$/m);
     writeFileSync(join(dir, 'report.json'), JSON.stringify(sampleReport()));
-    const format = await cli(['report', 'report.json', '--format', 'pdf'], { cwd: dir });
+    const format = await cliInProcess(['report', 'report.json', '--format', 'pdf'], { cwd: dir });
     expect(format.code).toBe(2);
     expect(format.stderr).toMatch(/--format: expected one of html, got "pdf"/);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { cli, startCli } from '../support/cli.ts';
+import { cliInProcess, startCli } from '../support/cli.ts';
 import { findKubectl } from '../support/kubectl.ts';
 
 const kubectl = findKubectl('default');
@@ -61,7 +61,7 @@ describe('scars sim serve', () => {
         /--topology: no topology file or name "no-such-topology"; expected a path to a SimTopology YAML file or one of: default, large, memory-pressure/,
       ],
     ] as const) {
-      const r = await cli(['sim', 'serve', ...args]);
+      const r = await cliInProcess(['sim', 'serve', ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe('');
@@ -75,7 +75,7 @@ describe('scars sim serve', () => {
       file,
       'apiVersion: scars.dev/v1alpha1\nkind: SimTopology\nnodes:\n  - role: worker\n    capacity: { memory: 8 GB }\n',
     );
-    const r = await cli(['sim', 'serve', '--topology', file, '--kubeconfig', join(dir, 'kc')]);
+    const r = await cliInProcess(['sim', 'serve', '--topology', file, '--kubeconfig', join(dir, 'kc')]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
       /topology\.yaml:5: nodes\[0\]\.capacity\.memory: expected a quantity such as "4", "500m" or "8Gi", got "8 GB"$/,
