@@ -203,6 +203,9 @@ export function certExpiry(options: CertExpiryOptions): Fault {
     name: 'cert-expiry',
     kubectl: (ctx) => {
       const ns = ctx.namespace;
+      const restart = options.restart
+        ? [shellLine(['kubectl', 'rollout', 'restart', `deployment/${options.restart.deployment}`, '-n', ns])]
+        : [];
       const sign = options.issuer
         ? [
             shellLine([
@@ -239,33 +242,11 @@ export function certExpiry(options: CertExpiryOptions): Fault {
             ? `openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -copy_extensions copy ${dates} -out tls.crt   # OpenSSL 3.4+ for -not_before/-not_after`
             : `openssl x509 -req -in tls.csr -key tls.key -copy_extensions copy ${dates} -out tls.crt   # OpenSSL 3.4+ for -not_before/-not_after`,
           `kubectl create secret tls ${options.secret} -n ${ns} --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -`,
-          ...(options.restart
-            ? [
-                shellLine([
-                  'kubectl',
-                  'rollout',
-                  'restart',
-                  `deployment/${options.restart.deployment}`,
-                  '-n',
-                  ns,
-                ]),
-              ]
-            : []),
+          ...restart,
         ],
         revert: [
           `kubectl replace --force -f ${options.secret}.backup.yaml`,
-          ...(options.restart
-            ? [
-                shellLine([
-                  'kubectl',
-                  'rollout',
-                  'restart',
-                  `deployment/${options.restart.deployment}`,
-                  '-n',
-                  ns,
-                ]),
-              ]
-            : []),
+          ...restart,
           'rm -f tls.key ca.key   # private keys do not outlive the exercise',
         ],
       };

@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, InputError } from '../errors.ts';
 import { AGENT_IMAGE_NAME, isAgentImage } from '../agent/image.ts';
@@ -15,6 +14,7 @@ import { displayPath } from './scenario-loader.ts';
 import { durationSchema, NAME_RE } from './scenario-schema.ts';
 import { locateInTypeScript, locateInYaml } from './source-location.ts';
 import { toInputError } from './validation.ts';
+import { parseYamlInput } from './yaml-input.ts';
 
 export const PROVIDERS = ['sim', 'kind', 'context'] as const;
 export const REPORTERS = ['console', 'json', 'junit', 'html'] as const;
@@ -92,13 +92,7 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
   let locate: (path: (string | number)[]) => number | undefined;
   if (/\.ya?ml$/.test(file)) {
     const text = readFileSync(file, 'utf8');
-    try {
-      raw = parseYaml(text, { maxAliasCount: 100 }) ?? {};
-    } catch (err) {
-      const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
-      const first = (errorMessage(err).split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      throw new InputError({ file: shown, ...(line ? { line } : {}), expected: `not valid YAML: ${first}` });
-    }
+    raw = parseYamlInput(text, shown) ?? {};
     locate = (path) => locateInYaml(text, path);
   } else {
     try {

@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
 import { locateInYaml } from '../../harness/source-location.ts';
+import { parseYamlInput } from '../../harness/yaml-input.ts';
 
 export const KIND_API_VERSION = 'kind.x-k8s.io/v1alpha4';
 
@@ -50,14 +50,7 @@ export function readKindConfig(file: string, cwd: string): KindConfigFile {
   const shown = relative(cwd, path).startsWith('..') ? path : relative(cwd, path);
   if (!existsSync(path)) throw new InputError({ file: shown, field: '--config', expected: 'file not found' });
   const text = readFileSync(path, 'utf8');
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
-    const first = ((err as Error).message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw new InputError({ file: shown, ...(line ? { line } : {}), expected: `not valid YAML: ${first}` });
-  }
+  const raw = parseYamlInput(text, shown);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError({
       file: shown,

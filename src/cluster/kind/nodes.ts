@@ -4,6 +4,7 @@
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Node, VersionApi } from '@kubernetes/client-node';
 import { ClusterError, errorMessage, formatMs } from '../../errors.ts';
+import { wallClock } from '../../harness/timeline.ts';
 
 export interface NodeFacts {
   name: string;
@@ -70,7 +71,7 @@ export async function waitForNodesReady(kc: KubeConfig, options: WaitOptions): P
         `nodes not Ready within ${formatMs(options.timeoutMs)} (${last || 'no node registered'}${error ? `; last error: ${error}` : ''})`,
       );
     }
-    await sleep(interval, options.signal);
+    await wallClock.sleep(interval, options.signal);
   }
 }
 
@@ -89,18 +90,4 @@ export async function kubeSystemDaemonSets(
     ready: ds.status?.numberReady ?? 0,
     desired: ds.status?.desiredNumberScheduled ?? 0,
   }));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -8,7 +8,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Taint } from 'kubernetes-types/core/v1.js';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, InputError } from '../../errors.ts';
 import { isDuration, parseDuration } from '../../harness/duration.ts';
@@ -16,6 +15,7 @@ import { locateInYaml } from '../../harness/source-location.ts';
 import { toInputError } from '../../harness/validation.ts';
 import { canonicalQuantity, formatQuantity, parseQuantity, parseQuantityExact } from '../../kube/quantity.ts';
 import type { EvictionThreshold, SimNodeConfig, SimTopology } from './types.ts';
+import { parseYamlInput } from '../../harness/yaml-input.ts';
 
 const quantity = z
   .union([z.string(), z.number()])
@@ -264,14 +264,7 @@ export function loadTopology(file: string, cwd = process.cwd()): SimTopology {
   const shown = relative(cwd, path) || file;
   if (!existsSync(path)) throw new InputError({ file: shown, expected: 'topology file not found' });
   const text = readFileSync(path, 'utf8');
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
-    const first = (errorMessage(err).split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw new InputError({ file: shown, ...(line ? { line } : {}), expected: `not valid YAML: ${first}` });
-  }
+  const raw = parseYamlInput(text, shown);
   const parsed = topologySchema.safeParse(raw);
   if (!parsed.success)
     throw toInputError(topologySchema, parsed.error, raw, shown, (p) => locateInYaml(text, p));
