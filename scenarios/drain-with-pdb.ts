@@ -50,7 +50,7 @@ export default defineScenario({
     ],
   },
   tags: ['node-drain', 'pdb', 'availability'],
-  suites: ['default', 'nightly'],
+  suites: ['default', 'nightly', 'upgrade'],
   nodes: 'any',
   workloads: [
     (ctx) => [

@@ -40,7 +40,7 @@ export default defineScenario({
     ],
   },
   tags: ['memory', 'eviction', 'qos'],
-  suites: ['default', 'nightly'],
+  suites: ['default', 'nightly', 'upgrade'],
   nodes: 'any',
   workloads: [
     (ctx) => [

@@ -34,7 +34,7 @@ export default defineScenario({
     ],
   },
   tags: ['pod-kill', 'availability', 'readiness'],
-  suites: ['default', 'nightly'],
+  suites: ['default', 'nightly', 'upgrade'],
   workloads: [
     (ctx) => [
       deployment({

@@ -198,7 +198,7 @@ describe('scars CLI', () => {
       suites: string[];
     };
     expect(parsed.scenarios.find((s) => s.name === 'pod-kill-availability')?.control).toBe(true);
-    expect(parsed.suites).toEqual(['default', 'nightly', 'smoke']);
+    expect(parsed.suites).toEqual(['default', 'nightly', 'smoke', 'upgrade']);
   });
 
   it('an unreachable local cluster: exit 3 naming the server', async () => {

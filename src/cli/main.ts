@@ -14,6 +14,7 @@ import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { runbookCommand } from './commands/runbook.ts';
 import { simCommand } from './commands/sim.ts';
+import { upgradeCheckCommand } from './commands/upgrade-check.ts';
 import { validateCommand } from './commands/validate.ts';
 
 export interface CliIO {
@@ -48,6 +49,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     .command(runbookCommand(io, setExit))
     .command(reportCommand(io, setExit))
     .command(simCommand(io, setExit))
+    .command(upgradeCheckCommand(io, setExit, argv, io.stdin ?? process.stdin))
     .command(agentCommand())
     .option('config', {
       type: 'string',
@@ -56,7 +58,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     })
     .demandCommand(
       1,
-      'Name a command: run, list, validate, audit, cleanup, cluster, sim or agent (scars --help lists them).',
+      'Name a command: run, list, validate, audit, runbook, report, cluster, upgrade-check, cleanup, sim or agent (scars --help lists them).',
     )
     .recommendCommands()
     .strict()
@@ -119,6 +121,10 @@ const KNOWN_FLAGS = [
   'addons',
   'wait',
   'agent-image',
+  'from',
+  'to',
+  'manifests',
+  'baseline',
 ];
 
 /** yargs says "Unknown argument: controll"; add the flag it most likely meant. */

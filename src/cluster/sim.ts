@@ -3,7 +3,8 @@
  * it. Scenarios reach it through a kubeconfig like any other cluster; nothing else is shared.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { ClusterError, errorMessage } from '../errors.ts';
+import { ClusterError, errorMessage, UsageError } from '../errors.ts';
+import { SIM_MAX_VERSION, SIM_MIN_VERSION, simSupportsVersion } from '../sim/api/served-version.ts';
 import { SIM_CONTEXT, startSimCluster } from '../sim/cluster.ts';
 import type { ClusterProvider, ProvisionedCluster, ProvisionOptions } from './provider.ts';
 
@@ -12,11 +13,18 @@ export function simProvider(): ClusterProvider {
     name: 'sim',
     async provision(options: ProvisionOptions): Promise<ProvisionedCluster> {
       options.signal?.throwIfAborted();
+      const version = options.kubernetesVersion;
+      if (version !== undefined && !simSupportsVersion(version)) {
+        throw new UsageError(
+          `Kubernetes version: the simulated cluster presents ${SIM_MIN_VERSION} to ${SIM_MAX_VERSION}, got ${JSON.stringify(version)}`,
+        );
+      }
       let sim;
       try {
         sim = await startSimCluster({
           ...(options.sim?.topology ? { topology: options.sim.topology } : {}),
           ...(options.sim?.timeScale !== undefined ? { timeScale: options.sim.timeScale } : {}),
+          ...(version !== undefined ? { kubernetesVersion: version } : {}),
         });
       } catch (error) {
         throw new ClusterError(`could not start the simulated cluster: ${errorMessage(error)}`);

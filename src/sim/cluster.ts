@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { startApiServer, type RunningApiServer } from './api/server.ts';
+import { servedVersion } from './api/served-version.ts';
 import { createServingCertificate } from './api/tls.ts';
 import type { SimClock } from './clock.ts';
 import { createSimCore } from './context.ts';
@@ -41,6 +42,11 @@ export interface SimClusterOptions {
   historySize?: number;
   /** Only the API server (with namespace lifecycle and garbage collection): no scheduler, controllers or kubelets. */
   apiOnly?: boolean;
+  /**
+   * The Kubernetes release (`1.31`) the cluster presents: /version, node versions, and no API
+   * version that release stopped serving. Default 1.32; behaviour stays the sim's either way.
+   */
+  kubernetesVersion?: string;
 }
 
 export interface KubeconfigDocument {
@@ -66,6 +72,8 @@ export interface SimCluster {
   /** Services, cluster DNS, NetworkPolicy, the metadata service and Ingress; absent with `apiOnly`. */
   dataPlane: DataPlane | undefined;
   nodes: string[];
+  /** The Kubernetes release it presents (`1.32`). */
+  kubernetesVersion: string;
   /** Whether pods get scheduled and run (scheduler, workload controllers, kubelets): false with `apiOnly`. */
   runsWorkloads: boolean;
   /** Counters of the scheduler and kubelets (for benchmarks and reports). */
@@ -84,6 +92,7 @@ const need = (apiVersion: string, plural: string): ResourceType => {
 };
 
 export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  const served = servedVersion(options.kubernetesVersion);
   const nodeCount = options.nodes ?? 4;
   if (!Number.isInteger(nodeCount) || nodeCount < 1)
     throw new RangeError(`nodes must be a whole number ≥ 1, got ${nodeCount}`);
@@ -125,7 +134,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     : undefined;
 
   const manager = { manager: 'kube-apiserver' };
-  registerNodes(ctx);
+  registerNodes(ctx, served.gitVersion);
   const nodes = topology.nodes.map((n) => n.name);
   const components = simComponents(ctx, { apiOnly: options.apiOnly ?? false });
   const controllers = components.all;
@@ -144,6 +153,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       },
       {
         host,
+        served,
         ...(options.port !== undefined ? { port: options.port } : {}),
         ...(cert ? { tls: { key: cert.keyPem, cert: cert.certPem } } : {}),
       },
@@ -214,6 +224,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     network: ctx.network,
     dataPlane,
     nodes,
+    kubernetesVersion: served.release,
     runsWorkloads: !(options.apiOnly ?? false),
     stats: () => components.stats(),
     kubeconfig,

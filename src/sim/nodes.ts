@@ -20,7 +20,7 @@ export const HEALTHY_CONDITIONS: readonly [type: string, status: string, reason:
     ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
   ];
 
-export function nodeObject(config: SimNodeConfig, now: string): Node {
+export function nodeObject(config: SimNodeConfig, now: string, kubeletVersion = KUBELET_VERSION): Node {
   const conditions: NodeCondition[] = HEALTHY_CONDITIONS.map(([type, status, reason, message]) => ({
     type,
     status,
@@ -64,8 +64,8 @@ export function nodeObject(config: SimNodeConfig, now: string): Node {
         kernelVersion: '6.1.0-scars-sim',
         osImage: 'scars simulated node',
         containerRuntimeVersion: 'scars-sim://1.0.0',
-        kubeletVersion: KUBELET_VERSION,
-        kubeProxyVersion: KUBELET_VERSION,
+        kubeletVersion,
+        kubeProxyVersion: kubeletVersion,
         operatingSystem: 'linux',
         architecture: 'amd64',
       },
@@ -74,9 +74,9 @@ export function nodeObject(config: SimNodeConfig, now: string): Node {
 }
 
 /** Registers every node of the topology (the kubelets' first act). */
-export function registerNodes(ctx: SimContext): void {
+export function registerNodes(ctx: SimContext, kubeletVersion = KUBELET_VERSION): void {
   const now = ctx.clock.timestamp();
   for (const config of ctx.topology.nodes) {
-    ctx.registry.create(NODES, undefined, nodeObject(config, now), { manager: 'kubelet' });
+    ctx.registry.create(NODES, undefined, nodeObject(config, now, kubeletVersion), { manager: 'kubelet' });
   }
 }

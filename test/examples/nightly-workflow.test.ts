@@ -67,7 +67,9 @@ describe('examples/ci/nightly.yml', () => {
     commands.forEach((args, i) => {
       const help = helps[i]!;
       expect(help.code, help.stderr).toBe(0);
-      for (const flag of args.filter((a) => a.startsWith('--'))) {
+      // `--baseline` is passed through a shell array when last night's report exists.
+      const flags = args.filter((a) => a.startsWith('--')).concat(args[0] === 'run' ? ['--baseline'] : []);
+      for (const flag of flags) {
         expect(help.stdout, `scars ${args.slice(0, 2).join(' ')} ${flag}`).toContain(`${flag} `);
       }
       const config = args[args.indexOf('--config') + 1];

@@ -21,6 +21,8 @@ import type { Reporter } from '../../report/reporter.ts';
 import type { CliIO } from '../main.ts';
 import { stepPrompt } from '../step-prompt.ts';
 import { loadProject, parseReporters, withExplicitFiles } from './shared.ts';
+import { compareWithBaseline } from './baseline.ts';
+import { readReport } from '../../report/compare.ts';
 
 interface RunArgs {
   scenario?: string[];
@@ -37,6 +39,7 @@ interface RunArgs {
   topology?: string;
   'time-scale'?: number;
   load?: string;
+  baseline?: string;
 }
 
 export function runCommand(io: CliIO, setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -80,6 +83,11 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           describe:
             'load engine: auto (k6 when on PATH, else built-in), k6 or builtin (default from config, else auto)',
         })
+        .option('baseline', {
+          type: 'string',
+          describe:
+            'an earlier report.json: print what got worse (verdicts, restarts, error rate, latency), exit 1 on any; writes comparison.json',
+        })
         .option('time-scale', {
           type: 'number',
           describe: `sim: simulated seconds per wall second (default from config, else ${DEFAULT_RUN_TIME_SCALE})`,
@@ -114,6 +122,12 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           `--load: expected one of ${LOAD_ENGINES.join(', ')}, got ${JSON.stringify(load)}`,
         );
       }
+
+      // Checked before anything runs: a bad baseline must not cost a whole suite first.
+      const baseline =
+        args.baseline !== undefined
+          ? readReport(resolve(io.cwd, args.baseline), `--baseline ${args.baseline}`)
+          : undefined;
 
       if (args['dry-run']) {
         io.stdout.write(
@@ -187,6 +201,11 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
         if (report.error) io.stderr.write(`scars: ${report.error}\n`);
         if (reporterNames.some((r) => r !== 'console')) io.stdout.write(`reports: ${out}\n`);
         setExit(report.exitCode);
+        // Regressions fail an otherwise passing run; a worse exit code (3, 130) stays.
+        if (baseline) {
+          const regressed = compareWithBaseline(baseline, report, out, io);
+          setExit(report.exitCode || regressed);
+        }
       } finally {
         prompt?.close();
         process.off('SIGINT', onSignal);

@@ -5,18 +5,23 @@
  * (group policy, version v1) here; without it, drain silently deletes instead of evicting.
  */
 import { groupVersions, type ResourceType } from '../kinds/registry.ts';
+import { SIM_DEFAULT_VERSION, servedVersion, type VersionInfo } from './served-version.ts';
 
-export const SERVER_VERSION = {
-  major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0+scars-sim',
-  gitCommit: '0000000000000000000000000000000000000000',
-  gitTreeState: 'clean',
-  buildDate: '2026-01-01T00:00:00Z',
-  goVersion: 'go1.23.4',
-  compiler: 'gc',
-  platform: 'linux/amd64',
-};
+/** The default release's /version document; a cluster started for another release serves its own. */
+export const SERVER_VERSION: VersionInfo = servedVersion(SIM_DEFAULT_VERSION).info;
+
+/** Which resources a cluster serves (all, unless its release removed some API versions). */
+export type Serves = (r: ResourceType) => boolean;
+const ALL: Serves = () => true;
+
+/** Group versions with the resources `serves` keeps; a group version left empty is not served at all. */
+function servedGroupVersions(
+  serves: Serves,
+): { group: string; version: string; resources: ResourceType[] }[] {
+  return groupVersions()
+    .map((gv) => ({ ...gv, resources: gv.resources.filter(serves) }))
+    .filter((gv) => gv.resources.length > 0);
+}
 
 function resourceEntries(r: ResourceType): Record<string, unknown>[] {
   const main = {
@@ -55,9 +60,9 @@ export function apiVersions(serverAddress: string): unknown {
   };
 }
 
-export function apiGroupList(): unknown {
+export function apiGroupList(serves: Serves = ALL): unknown {
   const groups = new Map<string, string[]>();
-  for (const gv of groupVersions()) {
+  for (const gv of servedGroupVersions(serves)) {
     if (gv.group === '') continue;
     groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
   }
@@ -71,15 +76,15 @@ export function apiGroupList(): unknown {
   };
 }
 
-export function apiGroup(group: string): unknown {
-  const versions = groupVersions().filter((gv) => gv.group === group && group !== '');
+export function apiGroup(group: string, serves: Serves = ALL): unknown {
+  const versions = servedGroupVersions(serves).filter((gv) => gv.group === group && group !== '');
   if (versions.length === 0) return undefined;
   const docs = versions.map((gv) => ({ groupVersion: `${group}/${gv.version}`, version: gv.version }));
   return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: docs, preferredVersion: docs[0] };
 }
 
-export function apiResourceList(group: string, version: string): unknown {
-  const gv = groupVersions().find((g) => g.group === group && g.version === version);
+export function apiResourceList(group: string, version: string, serves: Serves = ALL): unknown {
+  const gv = servedGroupVersions(serves).find((g) => g.group === group && g.version === version);
   if (!gv) return undefined;
   return {
     kind: 'APIResourceList',
@@ -106,9 +111,9 @@ export function aggregatedDiscoveryVersion(accept: string | undefined): 'v2' | '
 }
 
 /** apidiscovery.k8s.io APIGroupDiscoveryList for /api (core) or /apis (named groups). */
-export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1'): unknown {
+export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1', serves: Serves = ALL): unknown {
   const byGroup = new Map<string, { version: string; resources: ResourceType[] }[]>();
-  for (const gv of groupVersions()) {
+  for (const gv of servedGroupVersions(serves)) {
     if ((gv.group === '') !== core) continue;
     byGroup.set(gv.group, [
       ...(byGroup.get(gv.group) ?? []),

@@ -19,8 +19,8 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
-  SERVER_VERSION,
 } from './discovery.ts';
+import { servedVersion, type ServedVersion } from './served-version.ts';
 import type { ApiContext, ResourceCall } from './handlers/context.ts';
 import { bind } from './handlers/binding.ts';
 import { evict } from './handlers/eviction.ts';
@@ -48,6 +48,8 @@ export interface ApiServerOptions {
   host?: string;
   port?: number;
   tls?: { key: string; cert: string };
+  /** The Kubernetes release presented: /version, and which API versions are served (default 1.32). */
+  served?: ServedVersion;
 }
 
 export interface RunningApiServer {
@@ -130,11 +132,12 @@ function serveDiscovery(
   res: ServerResponse,
   path: string,
   serverAddress: string,
+  served: ServedVersion,
 ): boolean {
   const accept = req.headers.accept;
   const aggregated = aggregatedDiscoveryVersion(accept);
   const parts = path.split('/').filter(Boolean);
-  if (path === '/version' || path === '/version/') return (sendJson(res, 200, SERVER_VERSION), true);
+  if (path === '/version' || path === '/version/') return (sendJson(res, 200, served.info), true);
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
     return true;
@@ -142,24 +145,24 @@ function serveDiscovery(
   if (path === '/api' || path === '/apis') {
     if (aggregated) {
       const type = `application/json;g=apidiscovery.k8s.io;v=${aggregated};as=APIGroupDiscoveryList`;
-      sendJson(res, 200, aggregatedDiscovery(path === '/api', aggregated), type);
+      sendJson(res, 200, aggregatedDiscovery(path === '/api', aggregated, served.serves), type);
     } else {
-      sendJson(res, 200, path === '/api' ? apiVersions(serverAddress) : apiGroupList());
+      sendJson(res, 200, path === '/api' ? apiVersions(serverAddress) : apiGroupList(served.serves));
     }
     return true;
   }
   if (parts[0] === 'api' && parts.length === 2) {
-    const doc = apiResourceList('', parts[1] as string);
+    const doc = apiResourceList('', parts[1] as string, served.serves);
     if (!doc) throw notFoundPath();
     return (sendJson(res, 200, doc), true);
   }
   if (parts[0] === 'apis' && parts.length === 2) {
-    const doc = apiGroup(parts[1] as string);
+    const doc = apiGroup(parts[1] as string, served.serves);
     if (!doc) throw notFoundPath();
     return (sendJson(res, 200, doc), true);
   }
   if (parts[0] === 'apis' && parts.length === 3) {
-    const doc = apiResourceList(parts[1] as string, parts[2] as string);
+    const doc = apiResourceList(parts[1] as string, parts[2] as string, served.serves);
     if (!doc) throw notFoundPath();
     return (sendJson(res, 200, doc), true);
   }
@@ -179,15 +182,20 @@ function serveDiscovery(
   return false;
 }
 
-export function apiRequestListener(ctx: ApiContext, serverAddress: () => string) {
+export function apiRequestListener(
+  ctx: ApiContext,
+  serverAddress: () => string,
+  served: ServedVersion = servedVersion(),
+) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? '/', 'http://sim');
       const path = url.pathname.replace(/\/+$/, '') || '/';
-      if (serveDiscovery(req, res, path, serverAddress())) return;
+      if (serveDiscovery(req, res, path, serverAddress(), served)) return;
       const info = parseResourcePath(path);
       const resource = info ? resourceAt(info.apiVersion, info.plural) : undefined;
-      if (!info || !resource) throw notFoundPath();
+      // A version the release stopped serving answers 404, as kube-apiserver does after a removal.
+      if (!info || !resource || !served.serves(resource)) throw notFoundPath();
       if (!resource.namespaced && info.namespace !== undefined && info.plural !== 'namespaces')
         throw notFoundPath();
       const dryRun = url.searchParams.getAll('dryRun');
@@ -222,7 +230,7 @@ export async function startApiServer(
 ): Promise<RunningApiServer> {
   const host = options.host ?? '127.0.0.1';
   let url = '';
-  const listener = apiRequestListener(ctx, () => new URL(url).host);
+  const listener = apiRequestListener(ctx, () => new URL(url).host, options.served);
   const server = options.tls
     ? createHttpsServer(
         { key: options.tls.key, cert: options.tls.cert },
