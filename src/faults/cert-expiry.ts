@@ -206,29 +206,21 @@ export function certExpiry(options: CertExpiryOptions): Fault {
       const restart = options.restart
         ? [shellLine(['kubectl', 'rollout', 'restart', `deployment/${options.restart.deployment}`, '-n', ns])]
         : [];
+      // The CA's certificate and key, to sign the replacement as the real issuer would.
       const sign = options.issuer
-        ? [
-            shellLine([
-              'kubectl',
-              'get',
-              'secret',
-              options.issuer.secret,
-              '-n',
-              ns,
-              '-o',
-              'jsonpath={.data.tls\\.crt}',
-            ]) + ' | base64 -d > ca.crt',
-            shellLine([
-              'kubectl',
-              'get',
-              'secret',
-              options.issuer.secret,
-              '-n',
-              ns,
-              '-o',
-              'jsonpath={.data.tls\\.key}',
-            ]) + ' | base64 -d > ca.key',
-          ]
+        ? (['crt', 'key'] as const).map(
+            (part) =>
+              shellLine([
+                'kubectl',
+                'get',
+                'secret',
+                options.issuer!.secret,
+                '-n',
+                ns,
+                '-o',
+                `jsonpath={.data.tls\\.${part}}`,
+              ]) + ` | base64 -d > ca.${part}`,
+          )
         : [];
       const dates = options.expired
         ? '-not_before <a week ago, YYYYMMDDHHMMSSZ> -not_after <yesterday>'
@@ -239,8 +231,8 @@ export function certExpiry(options: CertExpiryOptions): Fault {
           ...sign,
           `openssl req -new -newkey rsa:2048 -nodes -keyout tls.key -subj '<the subject of the current certificate>' -addext 'subjectAltName=<its names>' -out tls.csr`,
           options.issuer
-            ? `openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -copy_extensions copy ${dates} -out tls.crt   # OpenSSL 3.4+ for -not_before/-not_after`
-            : `openssl x509 -req -in tls.csr -key tls.key -copy_extensions copy ${dates} -out tls.crt   # OpenSSL 3.4+ for -not_before/-not_after`,
+            ? `openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -copy_extensions copy ${dates} -out tls.crt${options.expired ? '   # OpenSSL 3.4+ for -not_before/-not_after' : ''}`
+            : `openssl x509 -req -in tls.csr -key tls.key -copy_extensions copy ${dates} -out tls.crt${options.expired ? '   # OpenSSL 3.4+ for -not_before/-not_after' : ''}`,
           `kubectl create secret tls ${options.secret} -n ${ns} --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -`,
           ...restart,
         ],

@@ -4,18 +4,9 @@
  */
 import type { V1ResourceRequirements } from '@kubernetes/client-node';
 import type { BuildContext } from '../harness/scenario.ts';
+import { shellLine } from '../harness/shell-words.ts';
 
-/** Single-quotes a word when the shell would otherwise split or expand it. */
-export function shellWord(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
-  if (/^\$[A-Z_]+$/.test(word)) return `"${word}"`; // a shell variable the runbook asks to export
-  if (/^<[\w .,-]+>$/.test(word)) return word; // a placeholder the reader fills in
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-export function shellLine(words: readonly string[]): string {
-  return words.map(shellWord).join(' ');
-}
+export { shellLine, shellWord } from '../harness/shell-words.ts';
 
 /** `kubectl run`: one agent pod in the run namespace running `args` (an agent mode and its flags). */
 export function kubectlRunAgent(

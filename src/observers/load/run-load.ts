@@ -66,6 +66,17 @@ function positive(name: string, value: number | undefined, integer = false): voi
     );
 }
 
+/** Checks what every load engine needs (the target, positive numbers); the target's URL. */
+export function checkLoadOptions(options: LoadOptions): URL {
+  const target = checkTarget(options.url, options.allowNonLoopback ?? false);
+  positive('rate', options.rate);
+  positive('durationMs', options.durationMs);
+  positive('count', options.count, true);
+  positive('maxInFlight', options.maxInFlight, true);
+  positive('timeoutMs', options.timeoutMs);
+  return target;
+}
+
 /** Opens TCP (then TLS) connections for the pool, counting the bytes on the TCP sockets. */
 function countingConnector(
   tls: LoadTls,
@@ -130,12 +141,7 @@ function failureCause(err: unknown, timedOut: boolean): string {
 
 /** Runs the load and returns k6's end-of-test summary for it (summary.ts). */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const target = checkTarget(options.url, options.allowNonLoopback ?? false);
-  positive('rate', options.rate);
-  positive('durationMs', options.durationMs);
-  positive('count', options.count, true);
-  positive('maxInFlight', options.maxInFlight, true);
-  positive('timeoutMs', options.timeoutMs);
+  const target = checkLoadOptions(options);
   const rate = options.rate;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxInFlight = options.maxInFlight ?? Math.min(1000, Math.max(1, Math.ceil(rate)));

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ExitCode, ScarsError } from '../../../errors.ts';
-import type { LoadOptions } from '../run-load.ts';
+import { shellWord } from '../../../harness/shell-words.ts';
+import { checkLoadOptions, type LoadOptions } from '../run-load.ts';
 import type { LoadResult } from '../summary.ts';
-import { checkTarget } from '../target.ts';
 import { findK6, k6MissingMessage } from './engine.ts';
 import { k6Script } from './script.ts';
 import { parseK6Summary } from './summary.ts';
@@ -77,25 +77,9 @@ export interface K6Run {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_GRACE_MS = 30_000;
 
-function positive(name: string, value: number | undefined, integer = false): void {
-  if (value === undefined) return;
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
-    throw new RangeError(
-      `k6 load: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`,
-    );
-}
-
-/** Quotes an argument for display only (execa gets the array). */
-const shown = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-
 /** Starts k6; `result` settles when it ends. Throws at once on bad options or a missing k6. */
 export function startK6(options: K6Options): K6Run {
-  const target = checkTarget(options.url, options.allowNonLoopback ?? false);
-  positive('rate', options.rate);
-  positive('durationMs', options.durationMs);
-  positive('count', options.count, true);
-  positive('maxInFlight', options.maxInFlight, true);
-  positive('timeoutMs', options.timeoutMs);
+  const target = checkLoadOptions(options);
   if (options.body !== undefined && typeof options.body !== 'string')
     throw new RangeError('k6 load: body must be a string (the script embeds it as text)');
   const k6Path = options.k6Path ?? findK6();
@@ -163,7 +147,7 @@ export function startK6(options: K6Options): K6Run {
     ...(options.pointsFile ? ['--out', `json=${options.pointsFile}`] : []),
     scriptFile,
   ];
-  const command = [k6Path, ...args].map(shown).join(' ');
+  const command = [k6Path, ...args].map(shellWord).join(' ');
   const started = performance.now();
   const child = execa(k6Path, args, {
     cwd: dir,
