@@ -9,6 +9,7 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  VersionApi,
 } from '@kubernetes/client-node';
 import { formatRef, type KubeRef, refOf } from './kube-ref.ts';
 import { KeepAliveKubeConfig } from '../cluster/keep-alive.ts';
@@ -44,12 +45,23 @@ export type EvictionOutcome =
 export class KubeApi {
   private readonly objects: KubernetesObjectApi;
   private readonly core: CoreV1Api;
+  private readonly versionApi: VersionApi;
 
   constructor(readonly kubeConfig: KubeConfig) {
     // One pooled connection per cluster instead of client-node's handshake per call (see keep-alive.ts).
     const pooled = KeepAliveKubeConfig.from(kubeConfig);
     this.objects = KubernetesObjectApi.makeApiClient(pooled);
     this.core = pooled.makeApiClient(CoreV1Api);
+    this.versionApi = pooled.makeApiClient(VersionApi);
+  }
+
+  /** The API server's `gitVersion` (`/version`), e.g. `v1.32.0`. */
+  async serverVersion(): Promise<string> {
+    try {
+      return (await this.versionApi.getCode()).gitVersion;
+    } catch (err) {
+      throw toKubeError(err, 'GET', '/version');
+    }
   }
 
   async read<T extends KubernetesObject = KubernetesObject>(ref: KubeRef): Promise<T | undefined> {

@@ -133,8 +133,14 @@ export async function run(options: RunOptions): Promise<RunReport> {
     cluster = await provision(options, runId);
     journal.recordCluster(cluster.locator);
     report.simulated = cluster.simulated;
-    report.cluster = { name: cluster.name, server: cluster.server };
     const api = new KubeApi(cluster.kubeConfig);
+    // Which Kubernetes the verdicts are about (upgrade checks compare two); the run does not
+    // depend on it, so a server that does not say within 10 s is recorded as unknown.
+    const version = await Promise.race([
+      api.serverVersion().catch(() => null),
+      new Promise<null>((resolve) => setTimeout(resolve, 10_000, null).unref()),
+    ]);
+    report.cluster = { name: cluster.name, server: cluster.server, version };
     const clock = cluster.clock ?? wallClock;
 
     for (const loaded of options.scenarios) {

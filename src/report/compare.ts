@@ -229,6 +229,9 @@ export function compareReports(
       `the runs used different providers (${baseline.provider}, ${current.provider}); metrics compare different clusters`,
     );
   }
+  const [was, now] = [baseline.cluster?.version, current.cluster?.version];
+  // Reports written before the version was recorded have none: nothing to say then.
+  if (was && now && was !== now) notes.push(`the Kubernetes version changed: ${was} → ${now}`);
   const before = new Map(baseline.scenarios.map((s) => [s.name, s]));
   const after = new Map(current.scenarios.map((s) => [s.name, s]));
   const names = [...new Set([...before.keys(), ...after.keys()])];

@@ -59,7 +59,8 @@ export interface RunReport {
   runId: string;
   provider: 'sim' | 'kind' | 'context';
   simulated: boolean;
-  cluster: { name: string; server: string } | null;
+  /** `version` is the API server's gitVersion (`/version`); null when it did not answer. */
+  cluster: { name: string; server: string; version: string | null } | null;
   startedAt: string;
   finishedAt: string;
   durationMs: number;

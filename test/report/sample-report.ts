@@ -130,7 +130,7 @@ export function sampleReport(options: { hostile?: boolean } = {}): RunReport {
     runId: '20260101-000000-abcdef',
     provider: 'sim',
     simulated: true,
-    cluster: { name: `sim-test${text}`, server: 'https://127.0.0.1:6443' },
+    cluster: { name: `sim-test${text}`, server: 'https://127.0.0.1:6443', version: 'v1.32.0+scars-sim' },
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:03.000Z',
     durationMs: 3000,

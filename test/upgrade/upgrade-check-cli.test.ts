@@ -73,11 +73,15 @@ describe('scars upgrade-check (sim)', () => {
     );
     expect(r.stdout).toMatch(new RegExp(`^${SCENARIO}\\s+passed\\s+passed\\s*$`, 'm'));
     expect(r.stdout).toContain('no regressions');
+    expect(r.stdout).toContain('ready for 1.32 as far as scars can tell: no removed APIs, no regressions');
     expect(r.code).toBe(0);
     for (const v of ['1.31', '1.32']) {
       const report = JSON.parse(readFileSync(join(out, v, 'report.json'), 'utf8')) as RunReport;
       expect(report.scenarios.map((s) => s.name)).toEqual([SCENARIO]);
+      // Each side ran on a cluster that says it is that release.
+      expect(report.cluster?.version).toBe(`v${v}.0+scars-sim`);
     }
+    expect(r.stdout).toContain('the Kubernetes version changed: v1.31.0+scars-sim → v1.32.0+scars-sim');
     const saved = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8')) as {
       comparison: { regressions: unknown[]; baseline: { label: string } };
     };

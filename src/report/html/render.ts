@@ -114,7 +114,7 @@ ${r.simulated ? '<span class="pill sim" title="verdicts come from the built-in s
 </div>
 <dl class="facts">
 ${fact('provider', `${e(r.provider)}${r.simulated ? ' <span class="muted">(simulated cluster)</span>' : ''}`)}
-${fact('cluster', r.cluster ? `${e(r.cluster.name)}<br><span class="mono muted">${e(r.cluster.server)}</span>` : '<span class="muted">—</span>')}
+${fact('cluster', r.cluster ? `${e(r.cluster.name)}${r.cluster.version ? ` · ${e(r.cluster.version)}` : ''}<br><span class="mono muted">${e(r.cluster.server)}</span>` : '<span class="muted">—</span>')}
 ${fact('started', `<span class="mono">${e(r.startedAt)}</span>`)}
 ${fact('finished', `<span class="mono">${e(r.finishedAt)}</span>`)}
 ${fact('wall time', e(formatMs(r.durationMs)))}
