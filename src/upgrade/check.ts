@@ -41,6 +41,8 @@ export interface UpgradeCheckOptions {
   load?: RunOptions['load'];
   interrupt?: AbortSignal;
   forceStop?: AbortSignal;
+  /** Scan the manifests and stop: no cluster, no suite (exit 1 on a removed API). */
+  scanOnly?: boolean;
   /** Progress lines (which version is running, each verdict). */
   log: (line: string) => void;
 }
@@ -112,6 +114,10 @@ export async function upgradeCheck(options: UpgradeCheckOptions): Promise<Upgrad
       cwd: options.cwd,
       ...(options.stdin ? { stdin: options.stdin } : {}),
     });
+  }
+  if (options.scanOnly) {
+    if (result.scan?.findings.some((f) => f.status === 'removed')) result.exitCode = ExitCode.failed;
+    return result;
   }
   mkdirSync(options.out, { recursive: true });
   const before = await runAt(options.from, options);

@@ -5,7 +5,7 @@ import { formatFinding } from './scan.ts';
 
 export function formatUpgradeCheck(r: UpgradeCheckResult, provider: string): string {
   const out: string[] = [
-    `Kubernetes ${r.from} → ${r.to} (${provider}${provider === 'sim' ? ', simulated' : ''})`,
+    `Kubernetes ${r.from} → ${r.to} (${r.reports || r.error ? `${provider}${provider === 'sim' ? ', simulated' : ''}` : 'manifests only, no cluster started'})`,
     '',
   ];
   if (r.scan) {
@@ -24,6 +24,15 @@ export function formatUpgradeCheck(r: UpgradeCheckResult, provider: string): str
   if (r.error) out.push(`could not finish: ${r.error}`);
   const removed = r.scan?.findings.filter((f) => f.status === 'removed').length ?? 0;
   const regressions = r.comparison?.regressions.length ?? 0;
+  if (!r.reports && !r.error) {
+    // --scan-only: the manifests are all there is to judge.
+    out.push(
+      removed
+        ? `not ready for ${r.to}: ${removed} object(s) use APIs removed by ${r.to}`
+        : `no API used by these manifests is removed by ${r.to}`,
+    );
+    return `${out.join('\n')}\n`;
+  }
   out.push(
     removed || regressions
       ? `not ready for ${r.to}: ${[

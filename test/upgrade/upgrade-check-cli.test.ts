@@ -89,24 +89,46 @@ describe('scars upgrade-check (sim)', () => {
     expect(saved.comparison.regressions).toEqual([]);
   }, 180_000);
 
-  it('a policy/v1beta1 PodDisruptionBudget and --to 1.25: exit 1 naming file, line and replacement', async () => {
-    const r = await cli([
+  it('a policy/v1beta1 PodDisruptionBudget and --to 1.25: exit 1 naming file, line and replacement (--scan-only: no cluster)', async () => {
+    const out = join(dir, 'legacy');
+    const r = await cliInProcess([
       'upgrade-check',
-      SCENARIO,
       '--from',
       '1.24',
       '--to',
       '1.25',
       '--manifests',
       'test/fixtures/upgrade/legacy/pdb.yaml',
+      '--scan-only',
       '--out',
-      join(dir, 'legacy'),
+      out,
     ]);
+    expect(r.stdout).toContain('Kubernetes 1.24 → 1.25 (manifests only, no cluster started)');
     expect(r.stdout).toContain(
       '✘ test/fixtures/upgrade/legacy/pdb.yaml:2: removed in 1.25: policy/v1beta1 PodDisruptionBudget web → use policy/v1',
     );
+    expect(r.stdout).toContain('not ready for 1.25: 1 object(s) use APIs removed by 1.25');
     expect(r.code).toBe(1);
-  }, 180_000);
+    expect(existsSync(out)).toBe(false);
+    // Without the removed API nothing blocks; --scan-only without manifests is bad usage.
+    const clean = await cliInProcess([
+      'upgrade-check',
+      '--from',
+      '1.24',
+      '--to',
+      '1.25',
+      '--manifests',
+      'test/fixtures/upgrade/clean',
+      '--scan-only',
+    ]);
+    expect(clean.stdout).toContain('no API used by these manifests is removed by 1.25');
+    expect(clean.code).toBe(0);
+    const bare = await cliInProcess(['upgrade-check', '--from', '1.24', '--to', '1.25', '--scan-only']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr.split('\n')[0]).toBe(
+      'scars: --scan-only: name the manifests to scan with --manifests DIR|FILE|-',
+    );
+  });
 });
 
 describe('scars run --baseline', () => {

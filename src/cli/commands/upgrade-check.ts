@@ -26,6 +26,7 @@ interface UpgradeCheckArgs {
   config?: string;
   'time-scale'?: number;
   load?: string;
+  'scan-only'?: boolean;
 }
 
 const DEFAULT_SUITE = 'upgrade';
@@ -48,6 +49,11 @@ export function upgradeCheckCommand(
           describe: `scenarios to compare (default: the ${DEFAULT_SUITE} suite)`,
         })
         .option('from', { type: 'string', describe: 'the version running now, e.g. 1.31' })
+        .option('scan-only', {
+          type: 'boolean',
+          default: false,
+          describe: 'only scan --manifests for removed and deprecated APIs; start no cluster',
+        })
         .option('to', { type: 'string', describe: 'the version to upgrade to, e.g. 1.32' })
         .option('manifests', {
           // One value per flag (repeat it for more), so scenario names after it stay scenarios.
@@ -144,6 +150,8 @@ export function upgradeCheckCommand(
       );
       if (manifests.some((m) => m === ''))
         throw new UsageError('--manifests: expected a file, a folder or -');
+      if (args['scan-only'] && manifests.length === 0)
+        throw new UsageError('--scan-only: name the manifests to scan with --manifests DIR|FILE|-');
       const out = resolve(io.cwd, args.out ?? join(config.out, `upgrade-${newRunId()}`));
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
@@ -182,10 +190,11 @@ export function upgradeCheckCommand(
           agentImage: config.agent.image,
           load: load as LoadEngineChoice,
           interrupt: interrupt.signal,
+          scanOnly: args['scan-only'] ?? false,
           log: (line) => io.stderr.write(`scars: upgrade-check: ${line}\n`),
         });
         io.stdout.write(formatUpgradeCheck(result, provider));
-        io.stdout.write(`reports: ${out}\n`);
+        if (result.reports) io.stdout.write(`reports: ${out}\n`);
         setExit(result.exitCode);
       } finally {
         process.off('SIGINT', onSignal);
