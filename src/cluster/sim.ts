@@ -5,7 +5,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError, errorMessage, UsageError } from '../errors.ts';
 import { SIM_MAX_VERSION, SIM_MIN_VERSION, simSupportsVersion } from '../sim/api/served-version.ts';
-import { SIM_CONTEXT, startSimCluster } from '../sim/cluster.ts';
+import { SIM_CONTEXT } from '../sim/names.ts';
 import type { ClusterProvider, ProvisionedCluster, ProvisionOptions } from './provider.ts';
 
 export function simProvider(): ClusterProvider {
@@ -19,6 +19,8 @@ export function simProvider(): ClusterProvider {
           `Kubernetes version: the simulated cluster presents ${SIM_MIN_VERSION} to ${SIM_MAX_VERSION}, got ${JSON.stringify(version)}`,
         );
       }
+      // Loaded here, not at start-up: commands that never start a sim skip its modules.
+      const { startSimCluster } = await import('../sim/cluster.ts');
       let sim;
       try {
         sim = await startSimCluster({

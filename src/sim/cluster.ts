@@ -21,7 +21,9 @@ import type { Registry } from './api/rest/registry.ts';
 import { DEFAULT_TOPOLOGY, resolveTopology } from './topology/load.ts';
 import type { SimTopology } from './topology/types.ts';
 
-export const SIM_CONTEXT = 'scars-sim';
+import { SIM_CONTEXT } from './names.ts';
+
+export { SIM_CONTEXT };
 
 export interface SimClusterOptions {
   /** Cluster name, used for node names (`<name>-control-plane`, `<name>-worker`). */

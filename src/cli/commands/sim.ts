@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ClusterError, errorMessage, ExitCode, UsageError } from '../../errors.ts';
-import { SIM_CONTEXT, startSimCluster } from '../../sim/cluster.ts';
+import { SIM_CONTEXT } from '../../sim/names.ts';
 import { loadTopologyArg } from '../../sim/topology/load.ts';
 import type { CliIO } from '../main.ts';
 
@@ -94,6 +94,7 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
       const topology = args.topology !== undefined ? loadTopologyArg(args.topology, io.cwd) : undefined;
       let sim;
       try {
+        const { startSimCluster } = await import('../../sim/cluster.ts');
         sim = await startSimCluster({
           name: args.name,
           ...(args.nodes !== undefined ? { nodes: args.nodes } : {}),
