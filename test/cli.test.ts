@@ -1,23 +1,25 @@
 /**
- * The real CLI in a child process: help, list, validate, dry-run, bad input, and exit codes.
+ * The CLI: help, list, validate, dry-run, bad input and exit codes. Help, scenario-file errors (the
+ * binary's own TypeScript loader words them) and a sim run go through the real binary in a child
+ * process; the rest through main() in-process, the same parser, handlers and exit codes.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, REPO } from './support/cli.ts';
+import { cli as cliChild, cliInProcess as cli, REPO } from './support/cli.ts';
 
 describe('scars CLI', () => {
   it('--help lists the commands and exit codes', async () => {
-    const r = await cli(['--help']);
+    const r = await cliChild(['--help']);
     expect(r.code).toBe(0);
     for (const word of ['run', 'list', 'validate', 'cleanup', '130 interrupted'])
       expect(r.stdout).toContain(word);
   });
 
   it('run --help explains the flags', async () => {
-    const r = await cli(['run', '--help']);
+    const r = await cliChild(['run', '--help']);
     expect(r.code).toBe(0);
     for (const flag of ['--suite', '--provider', '--reporter', '--out', '--control', '--dry-run']) {
       expect(r.stdout).toContain(flag);
@@ -25,7 +27,7 @@ describe('scars CLI', () => {
   });
 
   it('agent --help lists the modes; a bad mode or flag is exit 2 with one line', async () => {
-    const help = await cli(['agent', '--help']);
+    const help = await cliChild(['agent', '--help']);
     expect(help.code).toBe(0);
     for (const mode of ['memhog', 'dnsflood', 'dnsprobe', 'httpprobe', 'tlsprobe', 'imdsprobe', 'serve'])
       expect(help.stdout).toContain(`scars agent ${mode}`);
@@ -70,7 +72,7 @@ describe('scars CLI', () => {
     ],
     ['syntax-error.ts', /^test\/fixtures\/bad\/syntax-error\.ts:6: Expected "}" but found "workloads"$/],
   ])('validate %s: exit 2 and one line naming file, line and field', async (file, re) => {
-    const r = await cli(['validate', `test/fixtures/bad/${file}`]);
+    const r = await cliChild(['validate', `test/fixtures/bad/${file}`]);
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -152,7 +154,7 @@ describe('scars CLI', () => {
     // Run from a scratch folder so the run's journal does not land in the repository.
     const dir = mkdtempSync(join(tmpdir(), 'scars-sim-'));
     writeFileSync(join(dir, 'scars.config.yaml'), `scenarioDirs: [${join(REPO, 'scenarios')}]\n`);
-    const r = await cli(
+    const r = await cliChild(
       ['run', 'pod-kill-availability', '--control', '--time-scale', '10', '--reporter', 'json', '--out', dir],
       {
         cwd: dir,
