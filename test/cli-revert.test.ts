@@ -4,12 +4,9 @@
  * `scars cleanup`. The cluster is the in-memory test API server; the snapshot covers every
  * object's spec/data/labels (a cordoned node, a patched ConfigMap, the run namespace).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cli, REPO, startCli } from './support/cli.ts';
-import { startTestCluster, type TestCluster } from './support/cluster.ts';
+import { cli, startCli } from './support/cli.ts';
+import { contextProject, startTestCluster, type TestCluster } from './support/cluster.ts';
 
 let tc: TestCluster;
 let project: string;
@@ -18,18 +15,7 @@ let before: string;
 beforeEach(async () => {
   tc = await startTestCluster();
   before = tc.server.snapshot();
-  project = mkdtempSync(join(tmpdir(), 'scars-proj-'));
-  writeFileSync(
-    join(project, 'scars.config.yaml'),
-    [
-      'provider: context',
-      `kubeconfig: ${tc.kubeconfigPath}`,
-      `scenarioDirs: [${join(REPO, 'test/fixtures/scenarios')}]`,
-      'defaultSuite: fixtures',
-      'reporters: [console, json]',
-      '',
-    ].join('\n'),
-  );
+  project = contextProject(tc, ['defaultSuite: fixtures', 'reporters: [console, json]']);
 });
 afterEach(async () => {
   await tc.close();

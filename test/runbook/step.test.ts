@@ -4,12 +4,9 @@
  * with everything reverted (exit 130). The cluster is the in-memory test API server, compared
  * by its full snapshot.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO, startCli } from '../support/cli.ts';
-import { startTestCluster, type TestCluster } from '../support/cluster.ts';
+import { startCli } from '../support/cli.ts';
+import { contextProject, startTestCluster, type TestCluster } from '../support/cluster.ts';
 
 let tc: TestCluster;
 let project: string;
@@ -18,17 +15,7 @@ let before: string;
 beforeEach(async () => {
   tc = await startTestCluster();
   before = tc.server.snapshot();
-  project = mkdtempSync(join(tmpdir(), 'scars-step-'));
-  writeFileSync(
-    join(project, 'scars.config.yaml'),
-    [
-      'provider: context',
-      `kubeconfig: ${tc.kubeconfigPath}`,
-      `scenarioDirs: [${join(REPO, 'test/fixtures/scenarios')}]`,
-      'reporters: [console]',
-      '',
-    ].join('\n'),
-  );
+  project = contextProject(tc, ['reporters: [console]']);
 });
 afterEach(async () => {
   await tc.close();

@@ -1,7 +1,8 @@
 /** Test clusters: the in-memory test API server wrapped as a ProvisionedCluster of the `context` kind. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ProvisionedCluster } from '../../src/cluster/provider.ts';
 import { seedCluster } from './fixture-scenario.ts';
@@ -40,4 +41,23 @@ export async function startTestCluster(): Promise<TestCluster> {
     dispose: async () => {},
   };
   return { server, dir, kubeconfigPath, cluster, close: () => server.close() };
+}
+
+/**
+ * A scratch project whose scars.config.yaml points the `context` provider at the test cluster and
+ * the scenario folder at the fixture scenarios: what a CLI child process runs against.
+ */
+export function contextProject(tc: TestCluster, extra: string[] = []): string {
+  const project = mkdtempSync(join(tmpdir(), 'scars-proj-'));
+  writeFileSync(
+    join(project, 'scars.config.yaml'),
+    [
+      'provider: context',
+      `kubeconfig: ${tc.kubeconfigPath}`,
+      `scenarioDirs: [${join(fileURLToPath(new URL('../..', import.meta.url)), 'test/fixtures/scenarios')}]`,
+      ...extra,
+      '',
+    ].join('\n'),
+  );
+  return project;
 }
