@@ -8,7 +8,7 @@ import { DEFAULT_RUN_TIME_SCALE } from '../../harness/defaults.ts';
 import { formatPlan, planScenarios } from '../../harness/plan.ts';
 import { newRunId } from '../../harness/run-id.ts';
 import { run, type StepPause } from '../../harness/runner.ts';
-import { LOAD_ENGINES, type LoadEngineChoice, type ProviderName } from '../../harness/scenario.ts';
+import type { ProviderName } from '../../harness/scenario.ts';
 import { requireK6 } from '../../observers/load/k6/engine.ts';
 import { loadTopologyArg } from '../../sim/topology/load.ts';
 import type { SimTopology } from '../../sim/topology/types.ts';
@@ -20,7 +20,7 @@ import { junitReporter } from '../../report/junit.ts';
 import type { Reporter } from '../../report/reporter.ts';
 import type { CliIO } from '../main.ts';
 import { stepPrompt } from '../step-prompt.ts';
-import { loadProject, parseReporters, withExplicitFiles } from './shared.ts';
+import { loadEngineFlag, loadProject, parseReporters, timeScaleFlag, withExplicitFiles } from './shared.ts';
 import { compareWithBaseline } from './baseline.ts';
 import { readReport } from '../../report/compare.ts';
 
@@ -116,12 +116,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
       const provider = (args.provider ?? config.provider) as ProviderName;
       const runId = newRunId();
       const sim = simSettings(provider, args, config.sim, io.cwd);
-      const load = args.load ?? config.load;
-      if (!(LOAD_ENGINES as readonly string[]).includes(load)) {
-        throw new UsageError(
-          `--load: expected one of ${LOAD_ENGINES.join(', ')}, got ${JSON.stringify(load)}`,
-        );
-      }
+      const load = loadEngineFlag(args.load ?? config.load);
 
       // Checked before anything runs: a bad baseline must not cost a whole suite first.
       const baseline =
@@ -193,7 +188,7 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           timeouts: config.timeouts,
           runId,
           agentImage: config.agent.image,
-          load: load as LoadEngineChoice,
+          load,
           interrupt: interrupt.signal,
           forceStop: forceStop.signal,
           ...(prompt ? { pause: (at: StepPause) => prompt.pause(at) } : {}),
@@ -232,10 +227,7 @@ function simSettings(
     if (flag) throw new UsageError(`${flag}: only applies to --provider sim (the provider is ${provider})`);
     return {};
   }
-  const scale = args['time-scale'] ?? config.timeScale ?? DEFAULT_RUN_TIME_SCALE;
-  if (scale !== undefined && (!(scale > 0) || !Number.isFinite(scale) || scale > 10_000)) {
-    throw new UsageError(`--time-scale: expected a number > 0 and ≤ 10000, got ${String(scale)}`);
-  }
+  const scale = timeScaleFlag(args['time-scale'] ?? config.timeScale ?? DEFAULT_RUN_TIME_SCALE);
   const topologyArg = args.topology ?? config.topology;
   return {
     ...(topologyArg !== undefined

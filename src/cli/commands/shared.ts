@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.ts';
 import { loadConfig, REPORTERS, type ReporterName, type ScarsConfig } from '../../harness/config.ts';
+import { LOAD_ENGINES, type LoadEngineChoice } from '../../harness/scenario.ts';
 import { type LoadedScenario, loadScenarioFile, loadScenarios } from '../../harness/scenario-loader.ts';
 import { closest } from '../../harness/suggest.ts';
 
@@ -48,4 +49,20 @@ export function parseReporters(
     }
   }
   return names as ReporterName[];
+}
+
+/** `--load` (or config `load:`), checked: one of the load engines. */
+export function loadEngineFlag(value: string): LoadEngineChoice {
+  if (!(LOAD_ENGINES as readonly string[]).includes(value))
+    throw new UsageError(`--load: expected one of ${LOAD_ENGINES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as LoadEngineChoice;
+}
+
+/** `--time-scale` for a simulated cluster, checked: simulated seconds per wall second. */
+export function timeScaleFlag(scale: number): number {
+  if (!(scale > 0) || !Number.isFinite(scale) || scale > 10_000)
+    throw new UsageError(
+      `--time-scale: expected a number > 0 and ≤ 10000 (simulated seconds per second), got ${String(scale)}`,
+    );
+  return scale;
 }

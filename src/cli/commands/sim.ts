@@ -7,6 +7,7 @@ import { ClusterError, errorMessage, ExitCode, UsageError } from '../../errors.t
 import { SIM_CONTEXT } from '../../sim/names.ts';
 import { loadTopologyArg } from '../../sim/topology/load.ts';
 import type { CliIO } from '../main.ts';
+import { timeScaleFlag } from './shared.ts';
 
 interface ServeArgs {
   kubeconfig: string;
@@ -29,11 +30,7 @@ function check(args: ServeArgs): void {
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
     throw new UsageError(`--port: expected a port from 0 (any free port) to 65535, got ${String(args.port)}`);
   }
-  if (!(args['time-scale'] > 0) || !Number.isFinite(args['time-scale']) || args['time-scale'] > 10_000) {
-    throw new UsageError(
-      `--time-scale: expected a number > 0 and ≤ 10000 (simulated seconds per second), got ${String(args['time-scale'])}`,
-    );
-  }
+  timeScaleFlag(args['time-scale']);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.name) || args.name.length > 40) {
     throw new UsageError(`--name: expected a DNS label (lowercase letters, digits, '-'), got "${args.name}"`);
   }

@@ -6,14 +6,13 @@ import { nodeImageFor } from '../../cluster/kind/node-images.ts';
 import { DEFAULT_RUN_TIME_SCALE } from '../../harness/defaults.ts';
 import { newRunId } from '../../harness/run-id.ts';
 import { selectScenarios } from '../../harness/scenario-loader.ts';
-import { LOAD_ENGINES, type LoadEngineChoice } from '../../harness/scenario.ts';
 import { loadTopologyArg } from '../../sim/topology/load.ts';
 import { SIM_MAX_VERSION, SIM_MIN_VERSION, simSupportsVersion } from '../../sim/api/served-version.ts';
 import { UPGRADE_PROVIDERS, type UpgradeProvider, upgradeCheck } from '../../upgrade/check.ts';
 import { formatUpgradeCheck } from '../../upgrade/format.ts';
 import { compareMinor, formatMinor, minorFlag } from '../../upgrade/versions.ts';
 import type { CliIO } from '../main.ts';
-import { loadProject, withExplicitFiles } from './shared.ts';
+import { loadEngineFlag, loadProject, timeScaleFlag, withExplicitFiles } from './shared.ts';
 
 interface UpgradeCheckArgs {
   scenario?: string[];
@@ -121,21 +120,12 @@ export function upgradeCheckCommand(
         if (provider === 'kind') nodeImageFor(release);
       }
       const scale = args['time-scale'];
-      if (scale !== undefined && (provider !== 'sim' || !(scale > 0) || scale > 10_000)) {
-        throw new UsageError(
-          provider !== 'sim'
-            ? '--time-scale: only applies to --provider sim'
-            : `--time-scale: expected a number > 0 and ≤ 10000, got ${String(scale)}`,
-        );
-      }
+      if (scale !== undefined && provider !== 'sim')
+        throw new UsageError('--time-scale: only applies to --provider sim');
+      if (scale !== undefined) timeScaleFlag(scale);
 
       const { config, scenarios: known } = await loadProject(io.cwd, args.config);
-      const load = args.load ?? config.load;
-      if (!(LOAD_ENGINES as readonly string[]).includes(load)) {
-        throw new UsageError(
-          `--load: expected one of ${LOAD_ENGINES.join(', ')}, got ${JSON.stringify(load)}`,
-        );
-      }
+      const load = loadEngineFlag(args.load ?? config.load);
       const names = args.scenario ?? [];
       const all = await withExplicitFiles(names, known, io.cwd);
       const suite = names.length === 0 ? (args.suite ?? DEFAULT_SUITE) : args.suite;
@@ -188,7 +178,7 @@ export function upgradeCheckCommand(
           journalDir: resolve(io.cwd, config.journalDir),
           timeouts: config.timeouts,
           agentImage: config.agent.image,
-          load: load as LoadEngineChoice,
+          load,
           interrupt: interrupt.signal,
           scanOnly: args['scan-only'] ?? false,
           log: (line) => io.stderr.write(`scars: upgrade-check: ${line}\n`),
