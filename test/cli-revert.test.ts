@@ -24,7 +24,7 @@ afterEach(async () => {
 const env = { SCARS_FIXTURE_HOLD: '60s', SCARS_FIXTURE_SHARED: '1' };
 
 async function startAndWaitForFault() {
-  const p = startCli(['run', 'fixture-web'], { cwd: project, env });
+  const p = startCli(['run', 'fixture-web', '--yes'], { cwd: project, env });
   await p.waitForOutput(/✔ inject/);
   // The fault is in place: node cordoned, shared ConfigMap patched, run namespace present.
   expect(tc.server.snapshot()).not.toEqual(before);
@@ -70,7 +70,7 @@ describe('revert on every exit path (real CLI, child process)', () => {
     const p = await startAndWaitForFault();
     p.child.kill('SIGKILL');
     await p.done;
-    const next = await cli(['run', 'fixture-web'], { cwd: project, env: { SCARS_FIXTURE_HOLD: '100ms' } });
+    const next = await cli(['run', 'fixture-web', '--yes'], { cwd: project, env: { SCARS_FIXTURE_HOLD: '100ms' } });
     expect(next.stderr).toMatch(/1 journal\(s\) from runs that died before reverting .*scars cleanup --all/);
     expect(next.code, next.stdout).toBe(0);
   });

@@ -224,6 +224,7 @@ describe('scars CLI', () => {
         'context',
         '--kubeconfig',
         kubeconfig,
+        '--yes',
         '--reporter',
         'json',
         '--out',

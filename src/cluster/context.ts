@@ -6,6 +6,7 @@ import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { ClusterError, errorMessage, InputError } from '../errors.ts';
 import { closest } from '../harness/suggest.ts';
 import { checkContext } from './guard.ts';
+import { servedSimClock } from './served-sim-clock.ts';
 import type { ClusterProvider, ProvisionedCluster, ProvisionOptions } from './provider.ts';
 
 export function loadKubeConfig(path: string | undefined): { kc: KubeConfig; path: string | undefined } {
@@ -61,10 +62,12 @@ export const contextProvider: ClusterProvider = {
         err instanceof Error && err.cause instanceof Error ? err.cause.message : errorMessage(err);
       throw new ClusterError(`cannot reach the API server of context "${contextName}" (${server}): ${cause}`);
     }
+    const clock = await servedSimClock(kc);
     return {
       name: contextName,
       provider: 'context',
-      simulated: false,
+      simulated: clock !== undefined,
+      ...(clock ? { clock } : {}),
       kubeConfig: kc,
       context: contextName,
       server,

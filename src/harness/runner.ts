@@ -362,6 +362,7 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
           timeline.record('inject', 'fault', { fault: f.name, description: f.describe(ctx) });
           await f.inject(ctx);
         }
+        await s.hooks?.afterInject?.(ctx);
       },
       { parent: interrupt },
     );

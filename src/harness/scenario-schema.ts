@@ -115,6 +115,7 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       afterDeploy: fn('an async function').optional(),
       beforeInject: fn('an async function').optional(),
+      afterInject: fn('an async function').optional(),
       afterRevert: fn('an async function').optional(),
     })
     .optional(),

@@ -173,6 +173,8 @@ export interface Assertion {
 export interface ScenarioHooks {
   afterDeploy?(ctx: RunContext): Promise<void>;
   beforeInject?(ctx: RunContext): Promise<void>;
+  /** After every fault is in place, before the hold; a throw ends the arm (revert runs). */
+  afterInject?(ctx: RunContext): Promise<void>;
   afterRevert?(ctx: RunContext): Promise<void>;
 }
 

@@ -5,8 +5,14 @@
  */
 import type { Clock } from '../harness/timeline.ts';
 
+export interface ClockAnchor {
+  wallMs: number;
+  simMs: number;
+  timeScale: number;
+}
+
 export class SimClock implements Clock {
-  private readonly wallStart = Date.now();
+  private readonly wallStart: number;
   private readonly simStart: number;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** A timer that fired early and was re-armed: the caller's handle → the live one. */
@@ -17,14 +23,31 @@ export class SimClock implements Clock {
   constructor(
     readonly timeScale = 1,
     simStart = Date.now(),
+    wallStart = Date.now(),
   ) {
     if (!(timeScale > 0) || !Number.isFinite(timeScale))
       throw new RangeError(`time scale must be > 0, got ${timeScale}`);
     this.simStart = simStart;
+    this.wallStart = wallStart;
   }
 
   now(): number {
     return this.simStart + (Date.now() - this.wallStart) * this.timeScale;
+  }
+
+  /** One point of the clock's line (wall ms ↔ sim ms) and its slope: all another process needs to follow it. */
+  anchor(): ClockAnchor {
+    return { wallMs: this.wallStart, simMs: this.simStart, timeScale: this.timeScale };
+  }
+
+  /** A clock in this process that follows a sim clock published by another (same machine, same wall time). */
+  static following(anchor: ClockAnchor): SimClock {
+    const wallNow = Date.now();
+    return new SimClock(
+      anchor.timeScale,
+      anchor.simMs + (wallNow - anchor.wallMs) * anchor.timeScale,
+      wallNow,
+    );
   }
 
   /** RFC 3339 with second precision, as Kubernetes serializes metav1.Time. */

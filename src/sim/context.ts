@@ -10,7 +10,8 @@ import { EventRecorder } from './controllers/events.ts';
 import { SimNetwork } from './dataplane/pod-network.ts';
 import { PodLogStore } from './kubelet/pod-logs.ts';
 import { ProcessFactories } from './kubelet/runtime.ts';
-import { NAMESPACES } from './kinds/resources.ts';
+import { CONFIG_MAPS, NAMESPACES } from './kinds/resources.ts';
+import { SIM_CLOCK_CONFIG_MAP } from './names.ts';
 import { ObjectStore } from './store/object-store.ts';
 import type { SimTopology } from './topology/types.ts';
 
@@ -49,6 +50,22 @@ export function createSimCore(options: SimCoreOptions): SimContext {
       { manager: 'kube-apiserver' },
     );
   }
+  const anchor = clock.anchor();
+  registry.create(
+    CONFIG_MAPS,
+    SIM_CLOCK_CONFIG_MAP.namespace,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: SIM_CLOCK_CONFIG_MAP.name, labels: { 'app.kubernetes.io/managed-by': 'scars-sim' } },
+      data: {
+        timeScale: String(anchor.timeScale),
+        wallMs: String(anchor.wallMs),
+        simMs: String(anchor.simMs),
+      },
+    },
+    { manager: 'kube-apiserver' },
+  );
   return {
     registry,
     clock,

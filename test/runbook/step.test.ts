@@ -30,7 +30,7 @@ const cordoned = () =>
 
 describe('scars run --step (real CLI, answers on stdin)', () => {
   it('pauses before inject and before revert; Enter goes on each time', async () => {
-    const p = startCli(['run', 'fixture-web', '--step'], { cwd: project, env, stdin: 'pipe' });
+    const p = startCli(['run', 'fixture-web', '--step', '--yes'], { cwd: project, env, stdin: 'pipe' });
     await p.waitForOutput(/about to inject:[\s\S]*Enter to inject, a to abort/);
     expect(cordoned(), 'nothing is injected while paused').toBe(false);
     p.child.stdin!.write('\n');
@@ -45,7 +45,7 @@ describe('scars run --step (real CLI, answers on stdin)', () => {
   });
 
   it('"a" at the revert prompt aborts: the fault is reverted, exit 130', async () => {
-    const p = startCli(['run', 'fixture-web', '--step'], { cwd: project, env, stdin: 'pipe' });
+    const p = startCli(['run', 'fixture-web', '--step', '--yes'], { cwd: project, env, stdin: 'pipe' });
     await p.waitForOutput(/Enter to inject/);
     p.child.stdin!.write('\n');
     await p.waitForOutput(/Enter to revert/);
@@ -60,7 +60,7 @@ describe('scars run --step (real CLI, answers on stdin)', () => {
   });
 
   it('the end of input at the first prompt aborts before anything is injected', async () => {
-    const p = startCli(['run', 'fixture-web', '--step'], { cwd: project, env, stdin: 'pipe' });
+    const p = startCli(['run', 'fixture-web', '--step', '--yes'], { cwd: project, env, stdin: 'pipe' });
     await p.waitForOutput(/Enter to inject/);
     p.child.stdin!.end();
     const r = await p.done;

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InterruptedError, UsageError } from '../../errors.ts';
-import { staleJournals } from '../../harness/cleanup.ts';
+import { cleanup, staleJournals } from '../../harness/cleanup.ts';
 import { PROVIDERS, type ReporterName } from '../../harness/config.ts';
 import { DEFAULT_RUN_TIME_SCALE } from '../../harness/defaults.ts';
 import { formatPlan, planScenarios } from '../../harness/plan.ts';
@@ -20,6 +20,7 @@ import { junitReporter } from '../../report/junit.ts';
 import type { Reporter } from '../../report/reporter.ts';
 import type { CliIO } from '../main.ts';
 import { stepPrompt } from '../step-prompt.ts';
+import { askYesNo, confirmContextRun, interactiveInput } from '../confirm.ts';
 import { loadEngineFlag, loadProject, parseReporters, timeScaleFlag, withExplicitFiles } from './shared.ts';
 import { compareWithBaseline } from './baseline.ts';
 import { readReport } from '../../report/compare.ts';
@@ -40,6 +41,7 @@ interface RunArgs {
   'time-scale'?: number;
   load?: string;
   baseline?: string;
+  yes?: boolean;
 }
 
 export function runCommand(io: CliIO, setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -87,6 +89,13 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           type: 'string',
           describe:
             'an earlier report.json: print what got worse (verdicts, restarts, error rate, latency), exit 1 on any; writes comparison.json',
+        })
+        .option('yes', {
+          alias: 'y',
+          type: 'boolean',
+          default: false,
+          describe:
+            '--provider context: inject faults into the existing cluster without asking (required when there is no terminal)',
         })
         .option('time-scale', {
           type: 'number',
@@ -137,12 +146,31 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
       // A demanded k6 that is missing stops here, before any cluster is provisioned or changed.
       if (load === 'k6') requireK6();
 
+      const kubeconfig = args.kubeconfig ?? config.kubeconfig;
+      const context = args.context ?? config.context;
+      if (provider === 'context') {
+        await confirmContextRun(
+          io,
+          { kubeconfig, context, allowContexts: config.allowContexts },
+          args.yes ?? false,
+        );
+      }
+
       const journalDir = resolve(io.cwd, config.journalDir);
       const stale = staleJournals(journalDir);
       if (stale.length) {
         io.stderr.write(
           `scars: warning: ${stale.length} journal(s) from runs that died before reverting (${stale.map((j) => j.runId).join(', ')}); run \`scars cleanup --all\` to restore what they changed\n`,
         );
+        const input = interactiveInput(io);
+        if (input && (await askYesNo(input, io.stderr, 'Replay them now, before this run?'))) {
+          const replayed = await cleanup({
+            journalDir,
+            allowContexts: config.allowContexts,
+            log: (line) => io.stderr.write(`  ${line}\n`),
+          });
+          for (const r of replayed.runs) io.stderr.write(`${r.outcome.padEnd(7)} ${r.runId}: ${r.detail}\n`);
+        }
       }
 
       const out = resolve(io.cwd, args.out ?? join(config.out, runId));
@@ -177,8 +205,8 @@ export function runCommand(io: CliIO, setExit: (code: number) => void): CommandM
           scenarios: selected,
           provider,
           providerOptions: {
-            kubeconfig: args.kubeconfig ?? config.kubeconfig,
-            context: args.context ?? config.context,
+            kubeconfig,
+            context,
             allowContexts: config.allowContexts,
             sim,
           },

@@ -17,6 +17,7 @@ export const SERVICES = served('v1', 'services');
 export const ENDPOINTS = served('v1', 'endpoints');
 export const EVENTS = served('v1', 'events');
 export const SERVICE_ACCOUNTS = served('v1', 'serviceaccounts');
+export const CONFIG_MAPS = served('v1', 'configmaps');
 export const DEPLOYMENTS = served('apps/v1', 'deployments');
 export const REPLICASETS = served('apps/v1', 'replicasets');
 export const DAEMONSETS = served('apps/v1', 'daemonsets');
