@@ -75,9 +75,11 @@ async function replay(j: ParsedJournal, options: CleanupOptions): Promise<Cleanu
     const journal = Journal.resume(j.file);
     const report = await revertEntries(api, journal, journal.pending(), (line) => log(`${j.runId}: ${line}`));
     // Objects created outside the journal's knowledge (a crash between create and done) still carry the label.
-    const leftovers = await api.list<V1Namespace>('v1', 'Namespace', {
-      labelSelector: `${RUN_LABEL}=${j.runId}`,
-    });
+    // A namespace already terminating (the journal's own revert just deleted it) is on its way
+    // out; deleting it again only earns a 409 Conflict.
+    const leftovers = (
+      await api.list<V1Namespace>('v1', 'Namespace', { labelSelector: `${RUN_LABEL}=${j.runId}` })
+    ).filter((ns) => !ns.metadata?.deletionTimestamp);
     for (const ns of leftovers) {
       const name = ns.metadata?.name ?? '';
       await api.delete(
