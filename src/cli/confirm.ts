@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import { loadKubeConfig } from '../cluster/context.ts';
 import { checkContext } from '../cluster/guard.ts';
-import { UsageError } from '../errors.ts';
+import { BlastRadiusError } from '../errors.ts';
 import type { CliIO } from './main.ts';
 
 /** stdin when it is a terminal someone can answer on. */
@@ -56,7 +56,7 @@ export async function confirmContextRun(io: CliIO, target: ContextTarget, yes: b
   if (yes) return;
   const input = interactiveInput(io);
   if (!input) {
-    throw new UsageError(
+    throw new BlastRadiusError(
       `--provider context: faults would go into the existing cluster of context "${name}" (${server}); pass --yes to confirm (there is no terminal to ask on)`,
     );
   }
@@ -65,5 +65,5 @@ export async function confirmContextRun(io: CliIO, target: ContextTarget, yes: b
     io.stderr,
     `scars will inject faults into context "${name}" (${server}) and revert them afterwards. Go on?`,
   );
-  if (!ok) throw new UsageError(`--provider context: not confirmed; nothing was changed in "${name}"`);
+  if (!ok) throw new BlastRadiusError(`--provider context: not confirmed; nothing was changed in "${name}"`);
 }

@@ -113,6 +113,9 @@ export class Journal {
     for (const e of parsed.entries) journal.entries.set(e.seq, e);
     journal.seq = Math.max(0, ...parsed.entries.map((e) => e.seq));
     journal.fd = openSync(file, 'a');
+    // A torn last line has no newline: end it, or the next record would be glued onto it and lost.
+    const text = readFileSync(file, 'utf8');
+    if (text.length && !text.endsWith('\n')) writeSync(journal.fd, '\n');
     return journal;
   }
 

@@ -109,3 +109,38 @@ export async function cliInProcess(
     }
   }
 }
+
+/**
+ * The real CLI with a terminal on stdin (util-linux `script` gives the child a pseudo-terminal),
+ * so the questions scars asks only on a TTY can be answered: `answers` are typed in order.
+ * Returns undefined when `script` is not installed (the test says so and skips).
+ */
+export async function cliOnTty(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; answers: string[] },
+): Promise<{ code: number | null; output: string } | undefined> {
+  const { execFileSync } = await import('node:child_process');
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  const quote = (w: string) => `'${w.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    cwd: options.cwd ?? REPO,
+    env: { ...process.env, CI: '1', NO_COLOR: '1', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const pending = [...options.answers];
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+    // Answer each question once it is asked (the pty would buffer early input, but the echo
+    // then lands before the question and the transcript is harder to read).
+    if (pending.length && /\[y\/N\] $/.test(output)) child.stdin.write(`${pending.shift()}\n`);
+  });
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return { code, output };
+}

@@ -49,6 +49,11 @@ describe('rollback journal', () => {
     expect(resumed.intend(scope, { verb: 'create', ref: ref('b') }, { op: 'delete', ref: ref('b') })).toBe(2);
     resumed.close(true);
     expect(readFileSync(j.file, 'utf8').trim().split('\n').at(-1)).toMatch(/"type":"end"/);
+    // The record written after the torn line is on a line of its own, not glued to the fragment.
+    const reread = readJournal(j.file);
+    expect(reread.entries.map((e) => e.seq)).toEqual([a, 2]);
+    expect(reread.skippedLines).toBe(1);
+    expect(reread.ended).toBe(true);
   });
 
   it('needs replay only when the run is dead and something is left to undo', () => {
