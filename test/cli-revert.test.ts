@@ -72,6 +72,18 @@ describe('revert on every exit path (real CLI, child process)', () => {
     await p.done;
     const next = await cli(['run', 'fixture-web', '--yes'], { cwd: project, env: { SCARS_FIXTURE_HOLD: '100ms' } });
     expect(next.stderr).toMatch(/1 journal\(s\) from runs that died before reverting .*scars cleanup --all/);
-    expect(next.code, next.stdout).toBe(0);
+    // The dead run still holds the node it cordoned: cordoning it again would make this run's
+    // revert re-cordon it after that run's cleanup, so it is refused until the journal is replayed.
+    expect(next.code, next.stdout).toBe(3);
+    expect(next.stdout).toMatch(
+      /node worker-1 is claimed by scars run \S+ .*that process is gone: run `scars cleanup --run/,
+    );
+    expect((await cli(['cleanup', '--all'], { cwd: project })).code).toBe(0);
+    const after = await cli(['run', 'fixture-web', '--yes'], {
+      cwd: project,
+      env: { SCARS_FIXTURE_HOLD: '100ms' },
+    });
+    expect(after.code, after.stdout).toBe(0);
+    expect(tc.server.snapshot()).toEqual(before);
   });
 });

@@ -100,13 +100,17 @@ describe('runner lifecycle (in-memory test API server)', () => {
       'create ConfigMap/settings',
       'create Pod/web-1',
       'delete Pod/web-0',
+      // The node is claimed for the run before it is cordoned (two runs must not both cordon it).
+      'claim Node/worker-1',
       'patch Node/worker-1',
     ]);
     expect(journal.entries.every((e) => e.state === 'reverted')).toBe(true);
     // The intent line precedes the API call: the server saw the cordon only after it was journalled.
     const lines = readFileSync(report.journal!, 'utf8').trim().split('\n');
-    const intentIdx = lines.findIndex((l) => l.includes('"intent"') && l.includes('worker-1'));
-    const doneIdx = lines.findIndex((l, i) => i > intentIdx && l.includes('"done"') && l.includes(`"seq":6`));
+    const intentIdx = lines.findIndex(
+      (l) => l.includes('"intent"') && l.includes('"verb":"patch"') && l.includes('worker-1'),
+    );
+    const doneIdx = lines.findIndex((l, i) => i > intentIdx && l.includes('"done"') && l.includes(`"seq":7`));
     expect(intentIdx).toBeGreaterThan(-1);
     expect(doneIdx).toBeGreaterThan(intentIdx);
   });

@@ -6,8 +6,9 @@
  * only the dates differ; without an issuer it is self-signed.
  *
  * The Secret is changed with one journalled merge patch of `data`: revert restores the original
- * bytes. That patch's inverse holds the original `tls.key`, so the run's journal file contains key
- * material while the run lasts (and after, if the journal is kept).
+ * bytes. The journalled client first copies the Secret's data into a backup Secret in the run
+ * namespace (see src/harness/secret-backup.ts); the journal file keeps only that backup's name and
+ * a sha256 digest, never the original or the new `tls.key`.
  *
  * Servers that read their certificate at start (most, including the agent's `serve`) present a
  * changed Secret only once restarted; `restart` does what `kubectl rollout restart` does (a

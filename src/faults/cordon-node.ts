@@ -1,10 +1,13 @@
 /**
  * Cordon: mark a node unschedulable, as `kubectl cordon` does (strategic merge patch of spec.unschedulable).
  * Journalled with its inverse patch, so revert (or `scars cleanup`) uncordons exactly what was cordoned.
+ * The run claims the node first (the journalled client does it with the patch), so no concurrent
+ * run cordons it too and re-cordons it at its own revert; a named node another run holds fails preflight.
  */
 import type { V1Node } from '@kubernetes/client-node';
 import type { Fault, RunContext } from '../harness/scenario.ts';
 import { shellLine } from './kubectl.ts';
+import { nodeClaimPreflight, pickAndClaim } from './node-claims.ts';
 
 export interface CordonOptions {
   /** A node name, or a function picking one (e.g. the node a workload runs on). */
@@ -24,8 +27,9 @@ export function cordonNode(options: CordonOptions): Fault {
         revert: [shellLine(['kubectl', 'uncordon', node])],
       };
     },
+    preflight: (ctx) => nodeClaimPreflight(ctx, typeof options.node === 'string' ? [options.node] : []),
     async inject(ctx) {
-      target = typeof options.node === 'string' ? options.node : await options.node(ctx);
+      target = await pickAndClaim(ctx, options.node);
       await ctx.kube.patch(
         { apiVersion: 'v1', kind: 'Node', name: target },
         { spec: { unschedulable: true } },

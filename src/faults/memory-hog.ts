@@ -13,11 +13,15 @@ import type { BuildContext, Evidence, Fault, FaultEffect, RunContext } from '../
 import { agentContainer } from '../workloads/agent.ts';
 import { agentImagePreflight } from './preflight.ts';
 import { kubectlDelete, kubectlRunAgent } from './kubectl.ts';
+import { allOf, nodeClaimPreflight, withoutClaimed } from './node-claims.ts';
 
 /** A node by name, or a function of the run picking one (e.g. `nodeOf('app=api')`). */
 export type NodeChoice = string | ((ctx: RunContext) => string | Promise<string>);
 
-/** Picks the node a running pod matching the selector (in the run namespace) is on; the first by name. */
+/**
+ * Picks the node a running pod matching the selector (in the run namespace) is on; the first by
+ * name whose node no other scars run has claimed.
+ */
 export function nodeOf(selector: string): (ctx: RunContext) => Promise<string> {
   return async (ctx) => {
     const pods = await ctx.kube.list<V1Pod>('v1', 'Pod', {
@@ -27,10 +31,10 @@ export function nodeOf(selector: string): (ctx: RunContext) => Promise<string> {
     const running = pods
       .filter((p) => p.status?.phase === 'Running' && p.spec?.nodeName && !p.metadata?.deletionTimestamp)
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-    const node = running[0]?.spec?.nodeName;
-    if (!node)
+    if (running.length === 0)
       throw new Error(`no running pod matches ${selector} in ${ctx.namespace}: cannot pick its node`);
-    return node;
+    const nodes = [...new Set(running.map((p) => p.spec?.nodeName as string))];
+    return (await withoutClaimed(ctx, nodes, `the pods matching ${selector}`))[0] as string;
   };
 }
 
@@ -113,7 +117,16 @@ export function memoryHog(options: MemoryHogOptions): Fault {
       ];
       return { inject, revert: [kubectlDelete(ctx, 'pods', `${FAULT_LABEL}=memory-hog`)] };
     },
-    preflight: agentImagePreflight,
+    // The hogs change no node, so they claim none; they only keep off nodes other runs are changing.
+    preflight: (ctx) => {
+      const node = options.node;
+      return typeof node === 'string'
+        ? allOf(
+            () => agentImagePreflight(ctx),
+            () => nodeClaimPreflight(ctx, [node]),
+          )
+        : agentImagePreflight(ctx);
+    },
     async inject(ctx) {
       created.length = 0;
       injectedAt = ctx.clock.now();

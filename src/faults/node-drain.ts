@@ -26,6 +26,7 @@ import { KubeApiError } from '../harness/kube-api.ts';
 import type { Evidence, Fault, RunContext } from '../harness/scenario.ts';
 import { cordonNode } from './cordon-node.ts';
 import { shellLine } from './kubectl.ts';
+import { nodeClaimPreflight, pickAndClaim, withoutClaimed } from './node-claims.ts';
 
 /** kubectl drain sleeps this long after a 429 before it asks again. */
 export const EVICTION_RETRY_MS = 5_000;
@@ -79,7 +80,10 @@ export interface DrainResult {
   error?: string;
 }
 
-/** Nodes hosting pods of the run namespace that match a selector, most such pods first (ties by name). */
+/**
+ * Nodes hosting pods of the run namespace that match a selector, most such pods first (ties by
+ * name), less those another scars run has claimed (throws naming them if that leaves none).
+ */
 export function nodesHosting(selector: string): NodePicker<string[]> {
   const pick = async (ctx: RunContext): Promise<string[]> => {
     const pods = await ctx.kube.list<V1Pod>('v1', 'Pod', {
@@ -91,7 +95,8 @@ export function nodesHosting(selector: string): NodePicker<string[]> {
       const node = p.spec?.nodeName;
       if (node && !p.metadata?.deletionTimestamp) counts.set(node, (counts.get(node) ?? 0) + 1);
     }
-    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([n]) => n);
+    const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([n]) => n);
+    return withoutClaimed(ctx, ranked, `the nodes hosting ${selector}`);
   };
   return Object.assign(pick, { label: `the nodes hosting pods matching ${selector}` });
 }
@@ -281,11 +286,13 @@ export function nodeDrain(options: NodeDrainOptions): Fault {
         revert: nodes.map((n) => shellLine(['kubectl', 'uncordon', n])),
       };
     },
+    preflight: (ctx) =>
+      nodeClaimPreflight(ctx, typeof options.node === 'function' ? [] : [options.node].flat()),
     async inject(ctx) {
       targets = [];
       results.length = 0;
       attempts.length = 0;
-      const chosen = typeof options.node === 'function' ? await options.node(ctx) : options.node;
+      const chosen = await pickAndClaim<string | string[]>(ctx, options.node);
       targets = [...new Set([chosen].flat())];
       if (targets.length === 0) throw new Error('node-drain: no node to drain');
       // RunDrain cordons every node before draining any.

@@ -19,6 +19,9 @@
  * memory until revert deletes them. The kubelet keeps MemoryPressure (and the node lifecycle
  * controller its `node.kubernetes.io/memory-pressure` taint) for evictionPressureTransitionPeriod
  * (5m by default) after the pressure ends: revert cannot undo that, so `recover` waits it out.
+ *
+ * The node is claimed for the run before the hogs start (src/harness/node-claim.ts), so a
+ * concurrent run does not cordon, drain or pressure it while this one waits for it to recover.
  */
 import type { CoreV1Event, V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseAgentLog } from '../agent/output.ts';
@@ -26,9 +29,10 @@ import type { Evidence, Fault, FaultEffect, RunContext } from '../harness/scenar
 import { type Duration, parseDuration } from '../harness/duration.ts';
 import { parseQuantity } from '../kube/quantity.ts';
 import { agentContainer } from '../workloads/agent.ts';
-import { type NodeChoice, resolveNode } from './memory-hog.ts';
+import type { NodeChoice } from './memory-hog.ts';
 import { agentImagePreflight } from './preflight.ts';
 import { kubectlDelete, kubectlRunAgent } from './kubectl.ts';
+import { allOf, nodeClaimPreflight, pickAndClaim } from './node-claims.ts';
 
 export interface NodeMemoryPressureOptions {
   /** The node to pressure, or how to pick it (e.g. `nodeOf('app=monitoring')`). */
@@ -168,11 +172,16 @@ export function nodeMemoryPressure(options: NodeMemoryPressureOptions): Fault {
     },
     describe: () =>
       `fill ${typeof options.node === 'string' ? `node ${options.node}` : 'the chosen node'} with Guaranteed memhog pods up to its allocatable memory less ${options.headroom ?? '1Gi'}, then creep at ${creepRate} until it reports MemoryPressure`,
-    preflight: agentImagePreflight,
+    preflight: (ctx) =>
+      allOf(
+        () => agentImagePreflight(ctx),
+        () => nodeClaimPreflight(ctx, typeof options.node === 'string' ? [options.node] : []),
+      ),
     async inject(ctx) {
       injectedAt = ctx.clock.now();
       pressureSeenAt = undefined;
-      const nodeName = await resolveNode(ctx, options.node);
+      // The node's MemoryPressure and taint are a change to the node another run must not overlap.
+      const nodeName = await pickAndClaim(ctx, options.node);
       const node = await ctx.kube.read<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
       if (!node) throw new Error(`node ${nodeName} not found`);
       const allocatable = quantityBytes(node.status?.allocatable?.memory);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { V1Namespace } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../cluster/context.ts';
 import { checkContext } from '../cluster/guard.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import { isAlive, Journal, listJournals, needsReplay, type ParsedJournal, readJournal } from './journal.ts';
 import { RUN_LABEL } from './journalled-kube.ts';
 import { KubeApi } from './kube-api.ts';
@@ -32,7 +32,12 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult> {
   let targets: ParsedJournal[];
   if (options.runId) {
     const file = `${options.journalDir}/${options.runId}.jsonl`;
-    if (!existsSync(file)) throw new Error(`no journal for run ${options.runId} in ${options.journalDir}`);
+    if (!existsSync(file)) {
+      const known = listJournals(options.journalDir).map((j) => j.runId);
+      throw new UsageError(
+        `--run: no journal for run ${options.runId} in ${options.journalDir}${known.length ? ` (runs: ${known.slice(-5).join(', ')})` : ''}`,
+      );
+    }
     const j = readJournal(file);
     if (isAlive(j)) {
       result.runs.push({ runId: j.runId, outcome: 'skipped', detail: `run is still active (pid ${j.pid})` });

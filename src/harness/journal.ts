@@ -19,19 +19,30 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRef } from './kube-ref.ts';
+import { assertNoSecretData } from './secret-guard.ts';
 
 export type Undo =
   | { op: 'delete'; ref: KubeRef; uid?: string }
   | { op: 'patch'; ref: KubeRef; patch: Record<string, unknown> }
   | { op: 'create'; object: KubernetesObject }
-  | { op: 'none'; reason: string };
+  | { op: 'none'; reason: string }
+  /** A patched Secret: its data comes back from `backup` (checked against `sha256`), the rest from `patch`. */
+  | { op: 'restore-secret'; ref: KubeRef; backup: KubeRef; sha256: string; patch?: Record<string, unknown> }
+  /** A deleted Secret: `object` without its contents, which come from `backup`. */
+  | { op: 'recreate-secret'; ref: KubeRef; backup: KubeRef; sha256: string; object: KubernetesObject }
+  /** A backup Secret: deleted once no restore from it is pending. */
+  | { op: 'drop-backup'; ref: KubeRef; of: KubeRef }
+  /** A node claim: released while the node is still claimed by `runId`. */
+  | { op: 'release-claim'; ref: KubeRef; runId: string };
 
 export interface Mutation {
-  verb: 'create' | 'patch' | 'delete' | 'evict';
+  verb: 'create' | 'patch' | 'delete' | 'evict' | 'claim';
   ref: KubeRef;
   /** For patches: the patch body and its content type. */
   patch?: Record<string, unknown>;
   strategy?: 'merge' | 'strategic';
+  /** Fields of the patch left out of the journal because they hold Secret contents (`data.tls.key`). */
+  redacted?: string[];
 }
 
 export interface JournalScope {
@@ -124,6 +135,8 @@ export class Journal {
   }
 
   intend(scope: JournalScope, mutation: Mutation, undo: Undo): number {
+    // Refused before a sequence number is taken: nothing of it reaches the file.
+    assertNoSecretData(mutation, undo);
     const seq = ++this.seq;
     this.append({ type: 'intent', seq, at: now(), scope, mutation, undo });
     this.entries.set(seq, { seq, scope, mutation, undo, state: 'intended' });

@@ -2,10 +2,13 @@
  * The Kubernetes client that scenarios, faults and hooks get. Reads go straight through;
  * every mutation is checked against the blast radius, journalled with its undo, then made.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node, V1Secret } from '@kubernetes/client-node';
 import { type BlastRadius, checkMutation } from './blast-radius.ts';
 import { inverseMergePatch } from './inverse-patch.ts';
-import type { Journal, JournalScope, Undo } from './journal.ts';
+import type { Journal, JournalScope, Mutation, Undo } from './journal.ts';
+import { CLAIM_ATTEMPTS, claimOf, claimPatch, isConflict, NodeClaimedError, nodeRef } from './node-claim.ts';
+import { backupName, backupSecret, secretDigest, withoutContents } from './secret-backup.ts';
+import { isSecretRef } from './secret-guard.ts';
 import {
   type EvictionOutcome,
   type KubeApi,
@@ -37,6 +40,11 @@ export interface Kube {
   delete(ref: KubeRef, options?: { restore?: boolean; gracePeriodSeconds?: number }): Promise<void>;
   /** The eviction subresource (PDB-aware); a refusal is returned, not thrown. */
   evict(namespace: string, name: string): Promise<EvictionOutcome>;
+  /**
+   * Claims a node for this run (see node-claim.ts) before a fault acts on it without patching it
+   * (memory pressure); a node patch claims by itself. Throws NodeClaimedError if another run has it.
+   */
+  claimNode(name: string): Promise<void>;
   /** A container's log text (pods/log); read-only, so not journalled. */
   logs(namespace: string, pod: string, options?: { container?: string; previous?: boolean }): Promise<string>;
   /** GET through the pod proxy (pods/<name>:<port>/proxy/<path>); read-only, so not journalled. */
@@ -91,9 +99,11 @@ export class JournalledKube implements Kube {
     strategy: 'merge' | 'strategic' = 'merge',
   ): Promise<T> {
     checkMutation(this.radius, ref);
+    if (ref.kind === 'Node' && !ref.namespace) await this.claimNode(ref.name);
     const before = await this.api.read(ref);
     if (!before)
       throw new KubeApiError('PATCH', `${ref.kind}/${ref.name}`, 404, 'NotFound', 'object not found');
+    if (isSecretRef(ref)) return this.patchSecret<T>(ref, before as V1Secret, patch, strategy);
     const undo: Undo = {
       op: 'patch',
       ref,
@@ -109,11 +119,17 @@ export class JournalledKube implements Kube {
     options: { restore?: boolean; gracePeriodSeconds?: number } = {},
   ): Promise<void> {
     checkMutation(this.radius, ref);
+    if (ref.kind === 'Node' && !ref.namespace) await this.claimNode(ref.name);
     let undo: Undo = { op: 'none', reason: 'deletion is the fault; its controller replaces the object' };
     if (options.restore) {
       const before = await this.api.read(ref);
       if (!before) return;
-      undo = { op: 'create', object: restorable(before) };
+      if (isSecretRef(ref)) {
+        const backup = await this.backup(before as V1Secret);
+        undo = { op: 'recreate-secret', ref, ...backup, object: withoutContents(restorable(before)) };
+      } else {
+        undo = { op: 'create', object: restorable(before) };
+      }
     }
     await this.mutate({ verb: 'delete', ref }, undo, async () => {
       await this.api.delete(
@@ -131,6 +147,76 @@ export class JournalledKube implements Kube {
       { op: 'none', reason: 'an evicted pod is replaced by its controller' },
       async () => ({ result: await this.api.evict(namespace, name) }),
     );
+  }
+
+  async claimNode(name: string): Promise<void> {
+    const ref = nodeRef(name);
+    checkMutation(this.radius, ref);
+    for (let attempt = 1; ; attempt++) {
+      const node = await this.api.read<V1Node>(ref);
+      if (!node) throw new KubeApiError('PATCH', `Node/${name}`, 404, 'NotFound', `node ${name} not found`);
+      const claim = claimOf(node);
+      if (claim?.runId === this.runId) return;
+      if (claim) throw new NodeClaimedError(name, claim);
+      try {
+        await this.mutate(
+          { verb: 'claim', ref },
+          { op: 'release-claim', ref, runId: this.runId },
+          async () => ({ result: await this.api.patch(ref, claimPatch(node, this.runId), 'merge') }),
+        );
+        return;
+      } catch (err) {
+        // The node changed since it was read (another run's claim, or only its kubelet's status): read again.
+        if (!isConflict(err) || attempt >= CLAIM_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /**
+   * A Secret patch: its data goes to a backup Secret first, and the journal keeps the backup's
+   * name and digest, the patch's field names and the inverse of whatever else it touched.
+   */
+  private async patchSecret<T extends KubernetesObject>(
+    ref: KubeRef,
+    before: V1Secret,
+    patch: Record<string, unknown>,
+    strategy: 'merge' | 'strategic',
+  ): Promise<T> {
+    const { data, stringData, ...rest } = patch;
+    const redacted = [
+      ...Object.keys(isRecord(data) ? data : {}).map((k) => `data.${k}`),
+      ...Object.keys(isRecord(stringData) ? stringData : {}).map((k) => `stringData.${k}`),
+    ];
+    const backup = await this.backup(before);
+    const inverse = inverseMergePatch(before as Record<string, unknown>, rest);
+    const undo: Undo = {
+      op: 'restore-secret',
+      ref,
+      ...backup,
+      ...(Object.keys(inverse).length ? { patch: inverse } : {}),
+    };
+    const mutation: Mutation = {
+      verb: 'patch',
+      ref,
+      patch: rest,
+      strategy,
+      ...(redacted.length ? { redacted } : {}),
+    };
+    return this.mutate(mutation, undo, async () => ({
+      result: await this.api.patch<T>(ref, patch, strategy),
+    }));
+  }
+
+  /** Copies a Secret's data into a new backup Secret (journalled); returns what the journal may keep of it. */
+  private async backup(secret: V1Secret): Promise<{ backup: KubeRef; sha256: string }> {
+    const of = refOf(secret as KubernetesObject);
+    const obj = withRunLabel(backupSecret(secret, backupName(of.name)), this.runId);
+    const ref = refOf(obj);
+    await this.mutate({ verb: 'create', ref }, { op: 'drop-backup', ref, of }, async () => {
+      const created = await this.api.create(obj);
+      return { result: created, uid: created.metadata?.uid };
+    });
+    return { backup: ref, sha256: secretDigest(secret.data) };
   }
 
   private async mutate<R>(
@@ -156,6 +242,9 @@ export class JournalledKube implements Kube {
     }
   }
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function withRunLabel(obj: KubernetesObject, runId: string): KubernetesObject {
   return {

@@ -8,7 +8,9 @@ import { errorMessage } from '../errors.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import { RUN_LABEL } from './journalled-kube.ts';
 import type { KubeApi } from './kube-api.ts';
-import { formatRef, refOf } from './kube-ref.ts';
+import { formatRef, type KubeRef, refOf } from './kube-ref.ts';
+import { releaseClaim } from './node-claim.ts';
+import { recreateSecret, restoreSecret, restoreWaitingFor } from './secret-backup.ts';
 
 export interface RevertReport {
   reverted: number;
@@ -25,7 +27,7 @@ export async function revertEntries(
   const report: RevertReport = { reverted: 0, skipped: 0, failed: [] };
   for (const entry of [...entries].sort((a, b) => b.seq - a.seq)) {
     try {
-      const outcome = await undoOne(api, journal.runId, entry);
+      const outcome = await undoOne(api, journal, entry);
       journal.reverted(entry.seq, outcome.result, outcome.note);
       if (outcome.result === 'skipped') report.skipped++;
       else report.reverted++;
@@ -41,30 +43,30 @@ export async function revertEntries(
   return report;
 }
 
-async function undoOne(
-  api: KubeApi,
-  runId: string,
-  entry: JournalEntry,
-): Promise<{ result: 'reverted' | 'already-gone' | 'skipped'; note?: string }> {
+type Outcome = { result: 'reverted' | 'already-gone' | 'skipped'; note?: string };
+
+async function undoOne(api: KubeApi, journal: Journal, entry: JournalEntry): Promise<Outcome> {
   const undo = entry.undo;
+  const runId = journal.runId;
   switch (undo.op) {
     case 'none':
       return { result: 'skipped', note: undo.reason };
-    case 'delete': {
-      if (entry.uid) return { result: asOutcome(await api.delete(undo.ref, { uid: entry.uid })) };
-      // The create may never have reached the server (or answered): only delete what carries our run label.
-      const live = await api.read(undo.ref);
-      if (!live) return { result: 'already-gone' };
-      if (live.metadata?.labels?.[RUN_LABEL] !== runId) {
-        return {
-          result: 'skipped',
-          note: `${formatRef(undo.ref)} is not labelled ${RUN_LABEL}=${runId}; left alone`,
-        };
-      }
-      return {
-        result: asOutcome(await api.delete(undo.ref, live.metadata?.uid ? { uid: live.metadata.uid } : {})),
-      };
+    case 'delete':
+      return deleteOwn(api, runId, undo.ref, entry.uid);
+    case 'drop-backup': {
+      const waiting = restoreWaitingFor(journal, undo.ref);
+      if (waiting)
+        throw new Error(
+          `kept ${formatRef(undo.ref)}: the restore of ${formatRef(waiting.mutation.ref)} from it has not succeeded yet`,
+        );
+      return deleteOwn(api, runId, undo.ref, entry.uid);
     }
+    case 'restore-secret':
+      return restoreSecret(api, undo);
+    case 'recreate-secret':
+      return recreateSecret(api, undo);
+    case 'release-claim':
+      return releaseClaim(api, undo.ref, undo.runId);
     case 'patch': {
       const live = await api.read(undo.ref);
       if (!live) return { result: 'already-gone' };
@@ -78,6 +80,23 @@ async function undoOne(
       return { result: 'reverted' };
     }
   }
+}
+
+/** Deletes what this run created: by uid when the create was answered, else only if it carries the run label. */
+async function deleteOwn(
+  api: KubeApi,
+  runId: string,
+  ref: KubeRef,
+  uid: string | undefined,
+): Promise<Outcome> {
+  if (uid) return { result: asOutcome(await api.delete(ref, { uid })) };
+  // The create may never have reached the server (or answered): only delete what carries our run label.
+  const live = await api.read(ref);
+  if (!live) return { result: 'already-gone' };
+  if (live.metadata?.labels?.[RUN_LABEL] !== runId) {
+    return { result: 'skipped', note: `${formatRef(ref)} is not labelled ${RUN_LABEL}=${runId}; left alone` };
+  }
+  return { result: asOutcome(await api.delete(ref, live.metadata?.uid ? { uid: live.metadata.uid } : {})) };
 }
 
 function asOutcome(r: 'deleted' | 'already-gone'): 'reverted' | 'already-gone' {

@@ -148,8 +148,13 @@ describe('certExpiry', () => {
       name: 'web',
     });
     expect(d?.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeUndefined();
-    // The journal holds the inverse patch: the original key, until issue 10 keeps secrets out of it.
-    expect(readFileSync(journal.file, 'utf8')).toContain(original?.data?.['tls.key'] ?? '-');
+    // Neither key reached the journal: the original went to a backup Secret (gone after revert).
+    const text = readFileSync(journal.file, 'utf8');
+    expect(text).not.toContain(original?.data?.['tls.key'] ?? '-');
+    expect(text).not.toContain(swapped?.data?.['tls.key'] ?? '-');
+    expect(text).toMatch(/"op":"restore-secret".*"sha256":"[0-9a-f]{64}"/);
+    const left = await sim.api.list<V1Secret>('v1', 'Secret', { namespace: 'cert-swap' });
+    expect(left.map((x) => x.metadata?.name).sort()).toEqual(['web-ca', 'web-tls']);
   }, 60_000);
 
   it('is not observed when the server keeps presenting the certificate it started with', async () => {

@@ -17,7 +17,8 @@ export function cleanupCommand(
     builder: (y) =>
       y
         .option('run', { type: 'string', describe: 'one run id (see .scars/journal/)' })
-        .option('all', { type: 'boolean', default: false, describe: 'every run that died before reverting' })
+        // No default: yargs counts a defaulted flag as given, and --run would then conflict with it.
+        .option('all', { type: 'boolean', describe: 'every run that died before reverting' })
         .conflicts('run', 'all')
         .example('$0 cleanup --all', 'restore everything killed runs left behind'),
     handler: async (args) => {
