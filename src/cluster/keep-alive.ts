@@ -7,10 +7,17 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { VERSION } from '../version.ts';
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 
 const MAX_SOCKETS = 64;
+
+/**
+ * Who scars is in the cluster's audit log and in managedFields, in client-go's `binary/version
+ * (os/arch)` form; without it every request says `node-fetch/1.0`, like any other Node client.
+ */
+export const SCARS_USER_AGENT = `scars/${VERSION} (${process.platform}/${process.arch})`;
 
 export class KeepAliveKubeConfig extends KubeConfig {
   private agent: HttpAgent | undefined;
@@ -30,6 +37,7 @@ export class KeepAliveKubeConfig extends KubeConfig {
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
+    context.setHeaderParam('User-Agent', SCARS_USER_AGENT);
     const server = this.getCurrentCluster()?.server;
     const fresh = context.getAgent();
     if (!fresh || (this.agent && this.agentServer === server)) {

@@ -76,7 +76,8 @@ async function replay(j: ParsedJournal, options: CleanupOptions): Promise<Cleanu
     if (j.cluster.context) kc.setCurrentContext(j.cluster.context);
     const server = kc.getCurrentCluster()?.server ?? '';
     checkContext({ context: kc.getCurrentContext(), server, allowContexts: options.allowContexts });
-    const api = new KubeApi(kc);
+    // A cluster that is gone for good should not cost a minute per journal entry.
+    const api = new KubeApi(kc, { retry: { budgetMs: 15_000 } });
     const journal = Journal.resume(j.file);
     const report = await revertEntries(api, journal, journal.pending(), (line) => log(`${j.runId}: ${line}`));
     // Objects created outside the journal's knowledge (a crash between create and done) still carry the label.

@@ -9,6 +9,7 @@ import type { CoreV1Event, KubernetesObject, V1Pod } from '@kubernetes/client-no
 import { providerFor } from '../cluster/index.ts';
 import type { ProvisionedCluster, ProvisionOptions } from '../cluster/provider.ts';
 import { ExitCode, errorMessage, InterruptedError, ScarsError, StepTimeoutError } from '../errors.ts';
+import { apiRetryRecord, type EvidenceGap, evidenceGap, retriesBySite } from './evidence.ts';
 import type {
   ArmReport,
   AssertionReport,
@@ -133,7 +134,8 @@ export async function run(options: RunOptions): Promise<RunReport> {
     cluster = await provision(options, runId);
     journal.recordCluster(cluster.locator);
     report.simulated = cluster.simulated;
-    const api = new KubeApi(cluster.kubeConfig);
+    // Retries wait in cluster time: on a sim, its outages and Retry-After are simulated seconds too.
+    const api = new KubeApi(cluster.kubeConfig, { clock: cluster.clock ?? wallClock });
     // Which Kubernetes the verdicts are about (upgrade checks compare two); the run does not
     // depend on it, so a server that does not say within 10 s is recorded as unknown.
     const version = await Promise.race([
@@ -227,6 +229,11 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
   const wallStarted = performance.now();
   const scope: JournalScope = { scenario: s.name, arm, step: 'namespace' };
   const kube = new JournalledKube(api, journal, runId, radiusOf(s, namespace), () => ({ ...scope }));
+  // Every call that had to be retried goes into the timeline: the report shows them, and the
+  // verdict checks from them that the evidence has no holes (evidence.ts).
+  const stopRecordingRetries = api.onRetry((r) =>
+    timeline.record(scope.step, 'api-retry', { ...apiRetryRecord(r) }),
+  );
   const ofThisArm = (e: JournalEntry) => e.scope.scenario === s.name && e.scope.arm === arm;
 
   const faultReports: FaultReport[] = [];
@@ -408,6 +415,8 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
     await step(
       'revert',
       async () => {
+        // A write still being retried for an abandoned step must not land after its undo.
+        api.fence();
         const faultSteps = new Set(['inject', 'hold']);
         const pending = journal.pending((e) => ofThisArm(e) && faultSteps.has(e.scope.step));
         const r = await revertEntries(api, journal, pending, (line) => reporter.onLog(line));
@@ -487,7 +496,25 @@ async function runArm(input: ArmInput): Promise<ArmReport> {
   }
   deployed = [];
 
-  const { verdict, reason } = verdictOf(failure, faultReports, assertions);
+  stopRecordingRetries();
+  const sites = retriesBySite(timeline.events);
+  if (Object.keys(sites).length) {
+    timeline.record('cleanup', 'api-retries', { sites });
+    const counts = Object.entries(sites).map(
+      ([site, c]) => `${site} ${c.calls}×${c.gaveUp ? ` (${c.gaveUp} gave up)` : ''}`,
+    );
+    reporter.onLog(`${s.name} (${arm}): API calls retried: ${counts.join(', ')}`);
+  }
+  const gap = evidenceGap(timeline.events);
+  if (gap) {
+    timeline.record('cleanup', 'evidence-gap', {
+      windowMs: gap.windowMs,
+      blindMs: gap.blindMs,
+      abandoned: gap.abandoned,
+      reason: gap.reason,
+    });
+  }
+  const { verdict, reason } = verdictOf(failure, faultReports, assertions, gap);
   const result: ArmReport = {
     arm,
     verdict,
@@ -508,11 +535,14 @@ function verdictOf(
   failure: unknown,
   faults: FaultReport[],
   assertions: AssertionReport[],
+  gap?: EvidenceGap,
 ): { verdict: Verdict; reason: string } {
   if (failure instanceof InterruptedError) return { verdict: 'error', reason: failure.message };
   if (failure instanceof StepTimeoutError) return { verdict: 'error', reason: failure.message };
   if (failure instanceof SteadyStateFailed) return { verdict: 'inconclusive', reason: failure.message };
   if (failure) return { verdict: 'error', reason: errorMessage(failure) };
+  // Holes in what the observers and fault observations saw: no verdict can rest on them.
+  if (gap) return { verdict: 'error', reason: gap.reason };
   const notSeen = faults.filter((f) => !f.observed);
   if (notSeen.length) {
     return {

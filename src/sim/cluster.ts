@@ -4,6 +4,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
+import { ApiFaults } from './api/faults.ts';
+import { ApiAudit } from './api/audit.ts';
 import { startApiServer, type RunningApiServer } from './api/server.ts';
 import { servedVersion } from './api/served-version.ts';
 import { createServingCertificate } from './api/tls.ts';
@@ -84,6 +86,10 @@ export interface SimCluster {
   writeKubeconfig(path: string): Promise<void>;
   /** Cuts every client connection, watches included (clients reconnect, as after an apiserver restart). */
   dropConnections(): void;
+  /** The API server failing on purpose for a while: 500/503/429 answers, hung requests, a restart (api/faults.ts). */
+  apiFaults: ApiFaults;
+  /** Every HTTP request the API server answers, as audit events (api/audit.ts); in-process writes are not seen. */
+  audit: ApiAudit;
   stop(): Promise<void>;
 }
 
@@ -143,6 +149,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   for (const c of controllers) c.start();
   const dataPlane = components.dataPlane;
 
+  const apiFaults = new ApiFaults(clock);
+  const audit = new ApiAudit();
   let server: RunningApiServer;
   try {
     server = await startApiServer(
@@ -156,6 +164,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       {
         host,
         served,
+        faults: apiFaults,
+        audit,
         ...(options.port !== undefined ? { port: options.port } : {}),
         ...(cert ? { tls: { key: cert.keyPem, cert: cert.certPem } } : {}),
       },
@@ -191,6 +201,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   // The apiserver's endpoint reconciler publishes its own address for the selector-less
   // `kubernetes` Service, so pods reach the API at 10.96.0.1:443 through kube-proxy.
   if (!(options.apiOnly ?? false)) publishApiServerEndpoints(registry, host, server.port);
+  apiFaults.bindServer(server);
 
   const kubeconfig = (): KubeconfigDocument => ({
     apiVersion: 'v1',
@@ -231,11 +242,14 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     stats: () => components.stats(),
     kubeconfig,
     dropConnections: () => server.dropConnections(),
+    apiFaults,
+    audit,
     writeKubeconfig: (path) => writeFile(path, stringify(kubeconfig()), { mode: 0o600 }),
     stop: async () => {
       if (stopped) return;
       stopped = true;
       for (const c of [...controllers].reverse()) c.stop();
+      apiFaults.stop();
       clock.stop();
       await Promise.all([server.close(), ctx.network.close(), dataPlane?.close()]);
     },

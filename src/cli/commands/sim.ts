@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ClusterError, errorMessage, ExitCode, UsageError } from '../../errors.ts';
+import { describeApiFault, parseApiFaultFlag, type ScheduledApiFault } from '../../sim/api/fault-flag.ts';
 import { SIM_CONTEXT } from '../../sim/names.ts';
 import { loadTopologyArg } from '../../sim/topology/load.ts';
 import type { CliIO } from '../main.ts';
@@ -18,6 +19,17 @@ interface ServeArgs {
   http: boolean;
   name: string;
   'api-only': boolean;
+  'api-fault'?: string[];
+}
+
+function apiFaultsOf(args: ServeArgs): ScheduledApiFault[] {
+  return (args['api-fault'] ?? []).map((text) => {
+    try {
+      return parseApiFaultFlag(String(text));
+    } catch (error) {
+      throw new UsageError(`--api-fault: ${errorMessage(error)}`);
+    }
+  });
 }
 
 function check(args: ServeArgs): void {
@@ -34,6 +46,7 @@ function check(args: ServeArgs): void {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.name) || args.name.length > 40) {
     throw new UsageError(`--name: expected a DNS label (lowercase letters, digits, '-'), got "${args.name}"`);
   }
+  apiFaultsOf(args);
 }
 
 function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule<object, ServeArgs> {
@@ -76,11 +89,21 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
           default: 'scars',
           describe: 'cluster name (node names derive from it)',
         })
+        .option('api-fault', {
+          type: 'string',
+          array: true,
+          describe:
+            'make the API server fail on a schedule (repeatable): <500|503|429|timeout|restart>[:resources][@after][+for], cluster time',
+        })
         .example(
           '$0 sim serve --kubeconfig /tmp/sim.yaml',
           'then: KUBECONFIG=/tmp/sim.yaml kubectl get nodes',
         )
         .example('$0 sim serve --nodes 5 --time-scale 60', 'five nodes, one simulated minute per second')
+        .example(
+          '$0 sim serve --api-fault 503@30s+10s --api-fault restart@2m+20s',
+          'an apiserver that fails twice',
+        )
         .example(
           '$0 sim serve --topology memory-pressure',
           'small workers where one memory hog causes evictions',
@@ -115,6 +138,11 @@ function serveCommand(io: CliIO, setExit: (code: number) => void): CommandModule
       io.stdout.write(
         `scars sim: ready at ${sim.url} · ${sim.nodes.length} node${sim.nodes.length === 1 ? '' : 's'}${topology ? ` (${topology.source})` : ''} · time ×${args['time-scale']}${args['api-only'] ? ' · API only' : ''} · KUBECONFIG=${path} (context ${SIM_CONTEXT})\n`,
       );
+      for (const fault of apiFaultsOf(args)) {
+        // On the sim clock: stopping the sim cancels what has not started yet.
+        sim.clock.setTimeout(() => sim.apiFaults.inject(fault.spec), fault.afterMs);
+        io.stdout.write(`scars sim: API fault: ${describeApiFault(fault)}\n`);
+      }
       const plane = sim.dataPlane;
       if (plane) {
         // Where a client on this machine reaches what the data plane serves (all loopback).

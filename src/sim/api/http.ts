@@ -1,6 +1,7 @@
 /** HTTP plumbing shared by the handlers: bodies in, JSON and Status out. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { noteRequestObject } from './audit.ts';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF, ProtobufError } from './protobuf/kubernetes.ts';
 import { ApiError, badRequest, unsupportedMediaType } from './rest/status.ts';
 
@@ -49,13 +50,13 @@ export async function readObjectBody(
   if (type === KUBERNETES_PROTOBUF) {
     if (raw.length === 0) return undefined;
     try {
-      return decodeKubernetesProtobuf(raw);
+      return noteRequestObject(req, decodeKubernetesProtobuf(raw));
     } catch (error) {
       if (error instanceof ProtobufError) throw unsupportedMediaTypeBecause(error.message);
       throw error;
     }
   }
-  return decodeBody(raw.toString('utf8'), type);
+  return noteRequestObject(req, decodeBody(raw.toString('utf8'), type));
 }
 
 /** JSON, or YAML when the client sent YAML (kubectl --server-side sends JSON under the apply-patch+yaml type). */

@@ -38,6 +38,8 @@ import {
 import { podProxy } from './handlers/proxy.ts';
 import { scale } from './handlers/scale.ts';
 import { watch } from './handlers/watch.ts';
+import type { ApiFaults } from './faults.ts';
+import type { ApiAudit } from './audit.ts';
 import { boolParam, sendError, sendJson } from './http.ts';
 import { openApiV3Document, openApiV3Index } from './openapi.ts';
 import { managerFromUserAgent } from './patch/server-side-apply.ts';
@@ -50,6 +52,10 @@ export interface ApiServerOptions {
   tls?: { key: string; cert: string };
   /** The Kubernetes release presented: /version, and which API versions are served (default 1.32). */
   served?: ServedVersion;
+  /** Faults the server injects into its own answers (faults.ts). */
+  faults?: ApiFaults;
+  /** Receives every request once answered (audit.ts). */
+  audit?: ApiAudit;
 }
 
 export interface RunningApiServer {
@@ -58,6 +64,10 @@ export interface RunningApiServer {
   port: number;
   /** Cuts every open connection (watches included), as an apiserver restart or a network blip would. */
   dropConnections(): void;
+  /** Stops listening and cuts every connection (an apiserver going down); resolves with how many were cut. */
+  suspend(): Promise<number>;
+  /** Listens again on the same host and port (no-op once closed). */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -186,8 +196,12 @@ export function apiRequestListener(
   ctx: ApiContext,
   serverAddress: () => string,
   served: ServedVersion = servedVersion(),
+  faults?: ApiFaults,
+  audit?: ApiAudit,
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    audit?.track(req, res);
+    if (faults?.intercept(req, res)) return;
     try {
       const url = new URL(req.url ?? '/', 'http://sim');
       const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -230,7 +244,13 @@ export async function startApiServer(
 ): Promise<RunningApiServer> {
   const host = options.host ?? '127.0.0.1';
   let url = '';
-  const listener = apiRequestListener(ctx, () => new URL(url).host, options.served);
+  const listener = apiRequestListener(
+    ctx,
+    () => new URL(url).host,
+    options.served,
+    options.faults,
+    options.audit,
+  );
   const server = options.tls
     ? createHttpsServer(
         { key: options.tls.key, cert: options.tls.cert },
@@ -243,14 +263,17 @@ export async function startApiServer(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
+  let closed = false;
   url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     server,
@@ -259,10 +282,33 @@ export async function startApiServer(
     dropConnections: () => {
       for (const s of sockets) s.destroy();
     },
+    suspend: () =>
+      new Promise<number>((resolve) => {
+        const cut = sockets.size;
+        if (!server.listening) return resolve(0);
+        server.close(() => resolve(cut));
+        for (const s of sockets) s.destroy();
+      }),
+    resume: async () => {
+      // The port was ours a moment ago; another process may hold it briefly (TIME_WAIT does not
+      // block a listener, but a racing bind can), so try again for a few wall seconds.
+      for (let attempt = 1; !closed && !server.listening; attempt++) {
+        try {
+          await listen(port);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 40) throw error;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      // Closed while the listen was under way: do not outlive close().
+      if (closed && server.listening) await new Promise<void>((r) => server.close(() => r()));
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
         // Watches and log follows hold connections open; closing the server alone would wait for them.
         for (const s of sockets) s.destroy();
+        if (!server.listening) return resolve();
         server.close(() => resolve());
       }),
   };
