@@ -70,7 +70,10 @@ describe('revert on every exit path (real CLI, child process)', () => {
     const p = await startAndWaitForFault();
     p.child.kill('SIGKILL');
     await p.done;
-    const next = await cli(['run', 'fixture-web', '--yes'], { cwd: project, env: { SCARS_FIXTURE_HOLD: '100ms' } });
+    const next = await cli(['run', 'fixture-web', '--yes'], {
+      cwd: project,
+      env: { SCARS_FIXTURE_HOLD: '100ms' },
+    });
     expect(next.stderr).toMatch(/1 journal\(s\) from runs that died before reverting .*scars cleanup --all/);
     // The dead run still holds the node it cordoned: cordoning it again would make this run's
     // revert re-cordon it after that run's cleanup, so it is refused until the journal is replayed.

@@ -25,29 +25,33 @@ describe('every built-in fault reverts on a step timeout, a hook throw and an as
     ['timeout', 3, /step "hold" timed out after/],
     ['hook', 3, new RegExp(HOOK_FAILURE)],
     ['assertion', 1, new RegExp(FAILING_ASSERTION)],
-  ] as const)('%s: all 10 faults revert, exit %d', async (path, code, reason) => {
-    const p = startCli(['run', '--suite', 'exit-paths', '--yes'], {
-      cwd: c.project,
-      env: { SCARS_EXIT_PATH: path },
-    });
-    const r = await p.done;
-    expect(r.code, r.stdout + r.stderr).toBe(code);
-    const report = c.report();
-    expect(report.provider).toBe('context');
-    expect(report.simulated).toBe(true);
-    expect(report.scenarios.map((s) => s.name).sort()).toEqual([...FIXTURES].sort());
-    for (const s of report.scenarios) {
-      expect(s.verdict, `${s.name}: ${s.reason}`).toBe(path === 'assertion' ? 'failed' : 'error');
-      expect(`${s.reason} ${s.error ?? ''}`, s.name).toMatch(reason);
-      expect(s.revertFailures, s.name).toEqual([]);
-      // The fault was in place when the path was taken: its inject step ended.
-      expect(
-        s.timeline.some((e) => e.step === 'inject' && e.event === 'end' && e.detail?.outcome === 'ok') ||
-          path === 'hook',
-        s.name,
-      ).toBe(true);
-    }
-    expect(await c.settledDiff()).toEqual([]);
-    expect(c.journals().filter((j) => !j.ended || j.pending)).toEqual([]);
-  }, 180_000);
+  ] as const)(
+    '%s: all 10 faults revert, exit %d',
+    async (path, code, reason) => {
+      const p = startCli(['run', '--suite', 'exit-paths', '--yes'], {
+        cwd: c.project,
+        env: { SCARS_EXIT_PATH: path },
+      });
+      const r = await p.done;
+      expect(r.code, r.stdout + r.stderr).toBe(code);
+      const report = c.report();
+      expect(report.provider).toBe('context');
+      expect(report.simulated).toBe(true);
+      expect(report.scenarios.map((s) => s.name).sort()).toEqual([...FIXTURES].sort());
+      for (const s of report.scenarios) {
+        expect(s.verdict, `${s.name}: ${s.reason}`).toBe(path === 'assertion' ? 'failed' : 'error');
+        expect(`${s.reason} ${s.error ?? ''}`, s.name).toMatch(reason);
+        expect(s.revertFailures, s.name).toEqual([]);
+        // The fault was in place when the path was taken: its inject step ended.
+        expect(
+          s.timeline.some((e) => e.step === 'inject' && e.event === 'end' && e.detail?.outcome === 'ok') ||
+            path === 'hook',
+          s.name,
+        ).toBe(true);
+      }
+      expect(await c.settledDiff()).toEqual([]);
+      expect(c.journals().filter((j) => !j.ended || j.pending)).toEqual([]);
+    },
+    180_000,
+  );
 });
