@@ -6,7 +6,7 @@
  * The in-process runner (`cluster` option) does the bulk; a real `scars run --provider context`
  * child against a test sim does each headline case once.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -24,6 +24,7 @@ import type { SimCluster } from '../../src/sim/cluster.ts';
 import { REPO, startCli } from '../support/cli.ts';
 import { type ClusterSnapshot, explain, snapshotCluster, snapshotDiff } from '../support/scenario-run.ts';
 import { served, simClients, startTestSim, type TestSim } from '../support/sim.ts';
+import { type ServedSim, startServedSim } from '../support/served-sim.ts';
 
 const FIXTURES = join(REPO, 'test/fixtures/api-faults');
 const SCENARIO = 'api-faults-web';
@@ -218,39 +219,21 @@ describe('API server faults mid-hold (in-process runner on a sim)', () => {
 });
 
 describe('API server faults mid-hold (real CLI child, --provider context against a test sim)', () => {
+  let cluster: ServedSim;
   let t: TestSim;
   let api: KubeApi;
   let before: ClusterSnapshot;
   let project: string;
 
   beforeAll(async () => {
-    t = await startTestSim({ nodes: 4, timeScale: 20 });
-    api = simClients(t).kube;
-    before = await snapshotCluster(api);
-    project = mkdtempSync(join(tmpdir(), 'scars-api-faults-cli-'));
-    writeFileSync(
-      join(project, 'scars.config.yaml'),
-      [
-        'provider: context',
-        `kubeconfig: ${t.kubeconfigPath}`,
-        `scenarioDirs: [${FIXTURES}]`,
-        'reporters: [console, json]',
-        'out: reports',
-        '',
-      ].join('\n'),
-    );
+    cluster = await startServedSim(FIXTURES, 'scars-api-faults-cli-');
+    ({ sim: t, api, before, project } = cluster);
   });
   afterAll(async () => {
-    await t?.sim.stop();
-    if (project) rmSync(project, { recursive: true, force: true });
-    if (t) rmSync(t.dir, { recursive: true, force: true });
+    await cluster?.close();
   });
 
-  function lastReport(): RunReport {
-    const last = readdirSync(join(project, 'reports')).sort().at(-1);
-    if (!last) throw new Error('no report was written');
-    return JSON.parse(readFileSync(join(project, 'reports', last, 'report.json'), 'utf8')) as RunReport;
-  }
+  const lastReport = () => cluster.report();
 
   async function cliRun(plan: Planned[]) {
     const p = startCli(['run', SCENARIO, '--yes'], { cwd: project });

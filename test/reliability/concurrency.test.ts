@@ -7,48 +7,32 @@
  * the second picks another node, or (naming the node) fails preflight saying who holds it; and
  * `scars cleanup --run A` after A was SIGKILLed reverts A's changes only while B still runs.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal, type ParsedJournal } from '../../src/harness/journal.ts';
-import { KubeApi } from '../../src/harness/kube-api.ts';
+import type { KubeApi } from '../../src/harness/kube-api.ts';
 import { formatRef } from '../../src/harness/kube-ref.ts';
 import { claimOf } from '../../src/harness/node-claim.ts';
 import { cli, cliInProcess, REPO, startCli, type CliProcess } from '../support/cli.ts';
 import { arrivals, type Arrival, BARRIER_ENV, openBarrier } from '../support/run-barrier.ts';
-import { type ClusterSnapshot, snapshotCluster, snapshotDiff } from '../support/scenario-run.ts';
-import { simClients, startTestSim, type TestSim } from '../support/sim.ts';
+import { type ServedSim, startServedSim } from '../support/served-sim.ts';
 
 const FIXTURES = join(REPO, 'test/fixtures/concurrency');
 
-let t: TestSim;
+let served: ServedSim;
 let api: KubeApi;
 let project: string;
-let before: ClusterSnapshot;
 
 beforeAll(async () => {
-  t = await startTestSim({ nodes: 4, timeScale: 20 });
-  api = simClients(t).kube;
-  project = mkdtempSync(join(tmpdir(), 'scars-concurrency-'));
-  writeFileSync(
-    join(project, 'scars.config.yaml'),
-    [
-      'provider: context',
-      `kubeconfig: ${t.kubeconfigPath}`,
-      `scenarioDirs: [${FIXTURES}]`,
-      'reporters: [console, json]',
-      'out: reports',
-      '',
-    ].join('\n'),
-  );
-  before = await snapshotCluster(api);
+  served = await startServedSim(FIXTURES, 'scars-concurrency-');
+  ({ api, project } = served);
 }, 60_000);
 
 afterAll(async () => {
-  await t?.sim.stop();
-  if (project) rmSync(project, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function until<T>(what: string, probe: () => T | Promise<T>, ok: (v: T) => boolean, ms = 90_000) {
@@ -61,16 +45,7 @@ async function until<T>(what: string, probe: () => T | Promise<T>, ok: (v: T) =>
   }
 }
 
-/** Waits (bounded) until the cluster equals the pre-run snapshot; returns what still differs. */
-async function settledDiff(ms = 30_000): Promise<string[]> {
-  const deadline = Date.now() + ms;
-  let diff = snapshotDiff(before, await snapshotCluster(api));
-  while (diff.length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    diff = snapshotDiff(before, await snapshotCluster(api));
-  }
-  return diff;
-}
+const settledDiff = () => served.settledDiff();
 
 const journalOf = (runId: string): ParsedJournal =>
   readJournal(join(project, '.scars', 'journal', `${runId}.jsonl`));
