@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli as cliChild, cliInProcess as cli, REPO } from './support/cli.ts';
+import { untouchableCluster } from './support/cluster.ts';
 
 describe('scars CLI', () => {
   it('--help lists the commands and exit codes', async () => {
@@ -116,19 +117,8 @@ describe('scars CLI', () => {
 
   it('run --dry-run prints the plan and opens no connection', async () => {
     // A listener standing in for the cluster: the dry run must never connect to it.
-    let connections = 0;
-    const server = createServer((s) => {
-      connections++;
-      s.destroy();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const dir = mkdtempSync(join(tmpdir(), 'scars-dry-'));
-    const kubeconfig = join(dir, 'kubeconfig.yaml');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: local, context: {cluster: c, user: u}}]\ncurrent-context: local\n`,
-    );
+    const target = await untouchableCluster(mkdtempSync(join(tmpdir(), 'scars-dry-')));
+    const { kubeconfig } = target;
     try {
       const r = await cli([
         'run',
@@ -144,9 +134,9 @@ describe('scars CLI', () => {
       expect(r.stdout).toContain('Deployment/web');
       expect(r.stdout).toContain('inject: pod-kill');
       expect(r.stdout).toContain('control arm (no mitigation; assertions must FAIL)');
-      expect(connections).toBe(0);
+      expect(target.connections()).toBe(0);
     } finally {
-      server.close();
+      target.close();
     }
   });
 

@@ -3,10 +3,14 @@
  * yes (asked on a terminal, `--yes` without one) and nothing is contacted until it has one; a run
  * after a killed run warns about its journal and, on a terminal, offers to replay it first.
  */
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, cliOnTty, startCli } from '../support/cli.ts';
-import { contextProject, startTestCluster, type TestCluster } from '../support/cluster.ts';
+import {
+  contextProject,
+  startTestCluster,
+  type TestCluster,
+  untouchableCluster,
+} from '../support/cluster.ts';
 
 let tc: TestCluster;
 let project: string;
@@ -23,29 +27,17 @@ afterEach(async () => {
 
 describe('--provider context asks first', () => {
   it('without a terminal and without --yes: exit 2, one line, nothing contacted', async () => {
-    let connections = 0;
-    const server = createServer((s) => {
-      connections++;
-      s.destroy();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const { writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const kubeconfig = join(project, 'counting.kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: local, context: {cluster: c, user: u}}]\ncurrent-context: local\n`,
-    );
+    const target = await untouchableCluster(project);
+    const { kubeconfig, port } = target;
     try {
       const r = await cli(['run', 'fixture-web', '--kubeconfig', kubeconfig], { cwd: project });
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([
         `scars: --provider context: faults would go into the existing cluster of context "local" (http://127.0.0.1:${port}); pass --yes to confirm (there is no terminal to ask on)`,
       ]);
-      expect(connections).toBe(0);
+      expect(target.connections()).toBe(0);
     } finally {
-      server.close();
+      target.close();
     }
   });
 

@@ -61,3 +61,29 @@ export function contextProject(tc: TestCluster, extra: string[] = []): string {
   );
   return project;
 }
+
+/**
+ * A listener standing in for a cluster that must never be contacted, and a kubeconfig (context
+ * `local`) pointing at it: `connections` counts every TCP connection it got.
+ */
+export async function untouchableCluster(dir: string): Promise<{
+  kubeconfig: string;
+  port: number;
+  connections: () => number;
+  close: () => void;
+}> {
+  const { createServer } = await import('node:net');
+  let connections = 0;
+  const server = createServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const kubeconfig = join(dir, 'untouchable.kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: local, context: {cluster: c, user: u}}]\ncurrent-context: local\n`,
+  );
+  return { kubeconfig, port, connections: () => connections, close: () => server.close() };
+}
