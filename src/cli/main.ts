@@ -77,12 +77,11 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     await parser.parseAsync();
   } catch (err) {
     const code = err instanceof ScarsError ? err.exitCode : ExitCode.clusterFailure;
-    if (err instanceof UsageError) {
-      io.stderr.write(`scars: ${err.message}\nRun \`scars --help\` for usage.\n`);
-    } else if (err instanceof ScarsError) {
-      io.stderr.write(`scars: ${err.message}\n`);
+    // One line, whatever the message: scripts grep it, people read the first line only.
+    if (err instanceof ScarsError) {
+      io.stderr.write(`scars: ${oneLine(err.message)}\n`);
     } else {
-      io.stderr.write(`scars: unexpected error: ${errorMessage(err)}\n`);
+      io.stderr.write(`scars: unexpected error: ${oneLine(errorMessage(err))}\n`);
       if (process.env.SCARS_DEBUG) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
     }
     return code;
@@ -128,6 +127,14 @@ const KNOWN_FLAGS = [
 ];
 
 /** yargs says "Unknown argument: controll"; add the flag it most likely meant. */
+/** yargs writes `Invalid values:\n  Argument: …`; a message of several lines becomes one. */
+function oneLine(message: string): string {
+  return message
+    .trim()
+    .replace(/:\s*\n\s*/g, ': ')
+    .replace(/\s*\n\s*/g, '; ');
+}
+
 function withFlagHint(msg: string): string {
   const unknown = msg.match(/^Unknown arguments?: ([^,\s]+)/)?.[1];
   const hint = unknown ? closest(unknown, KNOWN_FLAGS) : undefined;
