@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config';
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
 
 /** Built-in scenario runs: real sockets in wall time against a sim at time scale 20. */
-const SCENARIOS = 'test/scenarios/**/*.test.ts';
+const SCENARIOS = [
+  'test/scenarios/**/*.test.ts',
+  // Every built-in scenario under the API audit, and the soak's smoke run (verdicts compared).
+  'test/reliability/blast-radius.test.ts',
+  'test/reliability/soak.test.ts',
+];
 
 export default defineConfig({
   resolve: {
@@ -22,7 +27,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit-and-sim', include: ['test/**/*.test.ts'], exclude: [SCENARIOS] },
+        test: { name: 'unit-and-sim', include: ['test/**/*.test.ts'], exclude: SCENARIOS },
       },
       {
         // After everything else, one file at a time: a scenario's verdict rests on probe and
@@ -31,7 +36,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'scenarios',
-          include: [SCENARIOS],
+          include: SCENARIOS,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
         },

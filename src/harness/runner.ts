@@ -129,13 +129,14 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const journal = Journal.open(options.journalDir, runId, VERSION);
   report.journal = journal.file;
   let cluster: ProvisionedCluster | undefined;
+  let api: KubeApi | undefined;
   let clean = true;
   try {
     cluster = await provision(options, runId);
     journal.recordCluster(cluster.locator);
     report.simulated = cluster.simulated;
     // Retries wait in cluster time: on a sim, its outages and Retry-After are simulated seconds too.
-    const api = new KubeApi(cluster.kubeConfig, { clock: cluster.clock ?? wallClock });
+    api = new KubeApi(cluster.kubeConfig, { clock: cluster.clock ?? wallClock });
     // Which Kubernetes the verdicts are about (upgrade checks compare two); the run does not
     // depend on it, so a server that does not say within 10 s is recorded as unknown.
     const version = await Promise.race([
@@ -165,6 +166,9 @@ export async function run(options: RunOptions): Promise<RunReport> {
     report.exitCode = err instanceof ScarsError ? err.exitCode : ExitCode.clusterFailure;
     reporter.onLog(`error: ${report.error}`);
   } finally {
+    // Its keep-alive connections would outlive the run (a process running many runs, or a
+    // cluster the caller keeps, would collect them until the server times them out).
+    api?.close();
     if (cluster) {
       try {
         await cluster.dispose();

@@ -12,6 +12,7 @@ import { DeploymentController } from './controllers/deployment/deployment.ts';
 import { DisruptionController } from './controllers/disruption.ts';
 import { EndpointSliceController } from './controllers/endpoint-slices.ts';
 import { EndpointsController } from './controllers/endpoints.ts';
+import { EventTtl } from './controllers/event-ttl.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { JobController } from './controllers/job.ts';
 import { NamespaceController } from './controllers/namespace.ts';
@@ -43,7 +44,12 @@ export interface SimComponents {
  * confirmation of graceful pod deletion that kubelets would otherwise give.
  */
 export function simComponents(ctx: SimContext, options: { apiOnly?: boolean } = {}): SimComponents {
-  const base: Controller[] = [new NamespaceController(ctx.registry), new GarbageCollector(ctx.registry)];
+  // Event expiry is storage's (etcd leases), so even an API-only cluster has it.
+  const base: Controller[] = [
+    new NamespaceController(ctx.registry),
+    new GarbageCollector(ctx.registry),
+    new EventTtl(ctx.registry),
+  ];
   if (options.apiOnly) {
     return {
       all: [...base, new PodTermination(ctx.registry, ctx.logs)],

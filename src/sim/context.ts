@@ -38,9 +38,11 @@ export interface SimCoreOptions {
 /** Store, registry, clock and the namespaces every cluster has; no components started. */
 export function createSimCore(options: SimCoreOptions): SimContext {
   const clock = new SimClock(options.timeScale ?? 1);
-  const store = new ObjectStore(
-    options.historySize !== undefined ? { historySize: options.historySize } : {},
-  );
+  const store = new ObjectStore({
+    ...(options.historySize !== undefined ? { historySize: options.historySize } : {}),
+    // Compaction runs on cluster time, like every other interval in the sim.
+    now: () => clock.now(),
+  });
   const registry = new Registry(store, clock);
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     registry.create(

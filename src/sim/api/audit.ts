@@ -30,8 +30,9 @@ export interface AuditObjectRef {
   apiVersion: string;
   namespace?: string;
   /**
-   * The object's name: from the URL, or for a create from the request body's `metadata.name`, as
-   * the apiserver fills objectRef.name from the decoded object.
+   * The object's name: from the URL, or for a create from the decoded request body's
+   * `metadata.name`, as the apiserver fills objectRef.name from the decoded object (for a
+   * generateName create, the name the registry generated into that body).
    */
   name?: string;
   /** A create that named its object only by prefix (`metadata.generateName`). */
@@ -91,11 +92,7 @@ export class ApiAudit {
   }
 }
 
-export function auditEventOf(
-  req: IncomingMessage,
-  code: number | undefined,
-  receivedAt: number,
-): AuditEvent {
+export function auditEventOf(req: IncomingMessage, code: number | undefined, receivedAt: number): AuditEvent {
   const requestURI = req.url ?? '/';
   const url = new URL(requestURI, 'http://sim');
   const method = (req.method ?? 'GET').toUpperCase();

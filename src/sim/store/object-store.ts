@@ -77,7 +77,19 @@ const UNINDEXED_FIELDS = new Set(['spec.unschedulable', 'spec.hostNetwork']);
 export interface ObjectStoreOptions {
   /** Events kept for watch resumption (the apiserver's watch cache holds a comparable window). */
   historySize?: number;
+  /**
+   * Compaction by time, as kube-apiserver compacts etcd every --etcd-compaction-interval (5 min):
+   * each compaction drops the history up to the resourceVersion the previous one saw, so between
+   * one and two intervals of history stay. Without it a long-lived cluster (a soak, `scars sim
+   * serve` for a day) holds `historySize` full objects. Needs `now`; 0 turns it off.
+   */
+  compactionIntervalMs?: number;
+  /** The cluster's clock for compaction (cluster ms). */
+  now?: () => number;
 }
+
+/** kube-apiserver's default --etcd-compaction-interval. */
+export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60_000;
 
 export class ObjectStore {
   private rv = 1;
@@ -88,9 +100,18 @@ export class ObjectStore {
   /** The newest resourceVersion that is no longer in history; watches from before it are expired. */
   private compactedRv = 1;
   private readonly historySize: number;
+  private readonly compactionIntervalMs: number;
+  private readonly now: (() => number) | undefined;
+  private nextCompactionAt: number | undefined;
+  /** The resourceVersion the last time compaction ran: the next one compacts up to it. */
+  private compactionMarkRv = 0;
 
   constructor(options: ObjectStoreOptions = {}) {
     this.historySize = options.historySize ?? 100_000;
+    this.compactionIntervalMs = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
+    this.now = options.now;
+    if (this.now && this.compactionIntervalMs > 0)
+      this.nextCompactionAt = this.now() + this.compactionIntervalMs;
   }
 
   get resourceVersion(): number {
@@ -256,10 +277,31 @@ export class ObjectStore {
         this.historyStart = 0;
       }
     }
+    this.compactOnSchedule();
     const set = this.watchers.get(event.resource);
     if (set) for (const watcher of set) this.offer(watcher, event);
     // Retained history keeps objects, not their serializations (watchers resuming later re-encode).
     delete event.encoded;
+  }
+
+  /** Runs on writes, not on a timer: a store nobody writes to has nothing new to compact. */
+  private compactOnSchedule(): void {
+    if (this.nextCompactionAt === undefined || !this.now) return;
+    const t = this.now();
+    if (t < this.nextCompactionAt) return;
+    const upTo = this.compactionMarkRv;
+    while (this.historyStart < this.history.length) {
+      const oldest = this.history[this.historyStart] as StoreEvent;
+      if (oldest.rv > upTo) break;
+      this.compactedRv = oldest.rv;
+      this.historyStart++;
+    }
+    if (this.historyStart * 2 > this.history.length) {
+      this.history.splice(0, this.historyStart);
+      this.historyStart = 0;
+    }
+    this.compactionMarkRv = this.rv;
+    this.nextCompactionAt = t + this.compactionIntervalMs;
   }
 
   /**

@@ -10,6 +10,7 @@
  * Everything here is pure: inputs are never mutated, and the server does its own defaulting,
  * validation, status resetting and storage afterwards.
  */
+import { createHash } from 'node:crypto';
 import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1.js';
 import { fieldType, rootType, structDef, type TypeNode } from '../../kinds/list-types.ts';
 import { resourceForKind } from '../../kinds/registry.ts';
@@ -938,9 +939,16 @@ export function recordUpdate(
   // A create that sends no managedFields: the writer owns every field, so the entry depends on
   // the object's shape only, and objects made from one template (a ReplicaSet's pods, the
   // kubelet's events) share it. Computing it once per shape saves most of a create's cost.
+  // Kept as a digest: the key is built by thousands of concatenations, and V8 keeps such a
+  // string as a tree of its pieces (tens of KB per key), which 4096 cached shapes multiplied
+  // into the soak's steady heap growth.
   const shape =
     before === undefined && (sent === undefined || sent === null)
-      ? `${String(after.apiVersion)}|${String(after.kind)}|${options.subresource ?? ''}|${options.manager}|${shapeKey(withoutManagedFields(after))}`
+      ? createHash('sha256')
+          .update(
+            `${String(after.apiVersion)}|${String(after.kind)}|${options.subresource ?? ''}|${options.manager}|${shapeKey(withoutManagedFields(after))}`,
+          )
+          .digest('base64')
       : undefined;
   const cached = shape === undefined ? undefined : createdEntries.get(shape);
   if (cached !== undefined) {
@@ -959,7 +967,7 @@ export function recordUpdate(
 }
 
 const CREATED_SHAPES = 4096;
-/** shape key → the managedFields entries (JSON) a create of that shape records. */
+/** digest of a shape key → the managedFields entries (JSON) a create of that shape records. */
 const createdEntries = new Map<string, string>();
 
 /**
