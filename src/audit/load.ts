@@ -227,6 +227,8 @@ export function parseSource(
     merge: true,
     uniqueKeys: true,
     prettyErrors: false,
+    // Warnings (an unknown `!tag`) would go to stderr past our one-line reporting.
+    logLevel: 'error',
   });
   const docs: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
   const out: Manifest[] = [];

@@ -18,7 +18,8 @@ export function parseYamlInput(text: string, shown: string): unknown {
   }
   let value: unknown;
   try {
-    value = parseYaml(text, { maxAliasCount: YAML_INPUT_LIMITS.maxAliasCount });
+    // logLevel error: the yaml library would print warnings (an unknown `!tag`) to stderr itself.
+    value = parseYaml(text, { maxAliasCount: YAML_INPUT_LIMITS.maxAliasCount, logLevel: 'error' });
   } catch (err) {
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
       throw new InputError({

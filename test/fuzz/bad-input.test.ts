@@ -20,12 +20,18 @@ import { expectAnswered, SEED, summary } from './support.ts';
 let tc: TestCluster;
 let before: string;
 let scratch: string;
+/** Process warnings (a library printing to stderr by itself) would be a second line in a real run. */
+const warnings: string[] = [];
+const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
 beforeAll(async () => {
+  process.on('warning', onWarning);
   tc = await startTestCluster();
   before = tc.server.snapshot();
   scratch = mkdtempSync(join(tmpdir(), 'scars-fuzz-'));
 });
 afterAll(async () => {
+  process.off('warning', onWarning);
+  expect(warnings.filter((w) => w.startsWith('YAMLWarning'))).toEqual([]);
   // No fuzz case may have changed the cluster the projects point at.
   expect(tc.server.snapshot()).toEqual(before);
   await tc.close();
