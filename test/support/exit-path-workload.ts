@@ -2,11 +2,22 @@
  * A plain two-replica web app for the faults no built-in scenario uses (cordon-node and
  * container-crash): enough for the fault to act on, nothing more.
  */
-import { defineScenario, type Fault, type Scenario } from '../../src/harness/scenario.ts';
+import type { V1Container } from '@kubernetes/client-node';
+import { type BuildContext, defineScenario, type Fault, type Scenario } from '../../src/harness/scenario.ts';
 import { minReadyReplicas } from '../../src/assertions/index.ts';
 import { agentContainer, deployment, service } from '../../src/workloads/index.ts';
 
 export const WEB_SELECTOR = 'app=web';
+
+/** The agent serving HTTP on 8080 (`http`), small requests and a memory limit: the fixtures' web replica. */
+export function webServeContainer(ctx: BuildContext, extraArgs: string[] = []): V1Container {
+  return agentContainer(ctx, {
+    name: 'serve',
+    args: ['serve', ...extraArgs, '--stats-interval', '0s'],
+    ports: [{ containerPort: 8080, name: 'http' }],
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  });
+}
 
 export function webAppScenario(name: string, fault: Fault, nodes?: 'any'): Scenario {
   return defineScenario({
@@ -20,14 +31,7 @@ export function webAppScenario(name: string, fault: Fault, nodes?: 'any'): Scena
           name: 'web',
           replicas: 2,
           spec: {
-            containers: [
-              agentContainer(ctx, {
-                name: 'serve',
-                args: ['serve', '--crash-path', '/crash', '--stats-interval', '0s'],
-                ports: [{ containerPort: 8080, name: 'http' }],
-                resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-              }),
-            ],
+            containers: [webServeContainer(ctx, ['--crash-path', '/crash'])],
           },
         }),
         service({ name: 'web' }),
@@ -36,7 +40,8 @@ export function webAppScenario(name: string, fault: Fault, nodes?: 'any'): Scena
     mitigation: { description: 'none (exit-path fixture)', apply: (objects) => objects },
     fault,
     expect: [minReadyReplicas({ selector: WEB_SELECTOR, min: 1 })],
-    hold: '5s',
+    // A crashed container restarts after the kubelet's first back-off (10 s); the evidence needs that.
+    hold: '30s',
     settle: '2s',
   });
 }
