@@ -48,6 +48,10 @@ export interface IterationResult {
   /** After a forced GC (when the process runs with --expose-gc). */
   rssBytes: number;
   heapUsedBytes: number;
+  /** Heap V8 has committed (used plus free pages it keeps): RSS minus this is native memory. */
+  heapTotalBytes: number;
+  /** Memory outside the JS heap that V8 knows of (Buffers, TLS, sockets' ArrayBuffers). */
+  externalBytes: number;
   /** Handles and requests keeping the event loop alive (sockets, timers, servers). */
   activeResources: number;
   /** Events in the cluster: they may grow, within their TTL (not compared). */
@@ -154,7 +158,10 @@ async function settle(
   }
 }
 
-function measureMemory(): Pick<IterationResult, 'rssBytes' | 'heapUsedBytes' | 'activeResources'> {
+function measureMemory(): Pick<
+  IterationResult,
+  'rssBytes' | 'heapUsedBytes' | 'heapTotalBytes' | 'externalBytes' | 'activeResources'
+> {
   // Twice: the first pass runs finalizers whose garbage the second one collects.
   globalThis.gc?.();
   globalThis.gc?.();
@@ -162,6 +169,8 @@ function measureMemory(): Pick<IterationResult, 'rssBytes' | 'heapUsedBytes' | '
   return {
     rssBytes: m.rss,
     heapUsedBytes: m.heapUsed,
+    heapTotalBytes: m.heapTotal,
+    externalBytes: m.external,
     activeResources: process.getActiveResourcesInfo().length,
   };
 }

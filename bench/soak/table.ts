@@ -9,6 +9,7 @@ const COLUMNS = [
   ['settled s', 9],
   ['RSS MB', 7],
   ['heap MB', 7],
+  ['ext MB', 6],
   ['handles', 7],
   ['events', 6],
 ] as const;
@@ -32,6 +33,7 @@ export function tableRow(it: IterationResult): string {
     (it.settledAfterMs / 1000).toFixed(0),
     (it.rssBytes / 1024 / 1024).toFixed(1),
     (it.heapUsedBytes / 1024 / 1024).toFixed(1),
+    (it.externalBytes / 1024 / 1024).toFixed(1),
     String(it.activeResources),
     String(it.events),
   ];

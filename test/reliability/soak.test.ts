@@ -181,6 +181,8 @@ describe('soak pass/fail rules', () => {
     settledAfterMs: 0,
     rssBytes: 300e6,
     heapUsedBytes: 100e6,
+    heapTotalBytes: 120e6,
+    externalBytes: 5e6,
     activeResources: 10,
     events: 0,
     runError: null,
