@@ -78,30 +78,43 @@ async function replay(j: ParsedJournal, options: CleanupOptions): Promise<Cleanu
     checkContext({ context: kc.getCurrentContext(), server, allowContexts: options.allowContexts });
     // A cluster that is gone for good should not cost a minute per journal entry.
     const api = new KubeApi(kc, { retry: { budgetMs: 15_000 } });
-    const journal = Journal.resume(j.file);
-    const report = await revertEntries(api, journal, journal.pending(), (line) => log(`${j.runId}: ${line}`));
-    // Objects created outside the journal's knowledge (a crash between create and done) still carry the label.
-    // A namespace already terminating (the journal's own revert just deleted it) is on its way
-    // out; deleting it again only earns a 409 Conflict.
-    const leftovers = (
-      await api.list<V1Namespace>('v1', 'Namespace', { labelSelector: `${RUN_LABEL}=${j.runId}` })
-    ).filter((ns) => !ns.metadata?.deletionTimestamp);
-    for (const ns of leftovers) {
-      const name = ns.metadata?.name ?? '';
-      await api.delete(
-        { apiVersion: 'v1', kind: 'Namespace', name },
-        ns.metadata?.uid ? { uid: ns.metadata.uid } : {},
-      );
-      log(`${j.runId}: deleted leftover namespace ${name}`);
+    // Keep-alive sockets would otherwise outlive the replay (and, in `scars run`, the run).
+    try {
+      return await replayAgainst(api, j, log);
+    } finally {
+      api.close();
     }
-    const clean = report.failed.length === 0;
-    journal.close(clean);
-    return {
-      runId: j.runId,
-      outcome: clean ? 'clean' : 'dirty',
-      detail: `${report.reverted} reverted, ${report.skipped} needed nothing, ${report.failed.length} failed, ${leftovers.length} leftover namespace(s)`,
-    };
   } catch (err) {
     return { runId: j.runId, outcome: 'dirty', detail: errorMessage(err) };
   }
+}
+
+async function replayAgainst(
+  api: KubeApi,
+  j: ParsedJournal,
+  log: CleanupOptions['log'],
+): Promise<CleanupResult['runs'][number]> {
+  const journal = Journal.resume(j.file);
+  const report = await revertEntries(api, journal, journal.pending(), (line) => log(`${j.runId}: ${line}`));
+  // Objects created outside the journal's knowledge (a crash between create and done) still carry the label.
+  // A namespace already terminating (the journal's own revert just deleted it) is on its way
+  // out; deleting it again only earns a 409 Conflict.
+  const leftovers = (
+    await api.list<V1Namespace>('v1', 'Namespace', { labelSelector: `${RUN_LABEL}=${j.runId}` })
+  ).filter((ns) => !ns.metadata?.deletionTimestamp);
+  for (const ns of leftovers) {
+    const name = ns.metadata?.name ?? '';
+    await api.delete(
+      { apiVersion: 'v1', kind: 'Namespace', name },
+      ns.metadata?.uid ? { uid: ns.metadata.uid } : {},
+    );
+    log(`${j.runId}: deleted leftover namespace ${name}`);
+  }
+  const clean = report.failed.length === 0;
+  journal.close(clean);
+  return {
+    runId: j.runId,
+    outcome: clean ? 'clean' : 'dirty',
+    detail: `${report.reverted} reverted, ${report.skipped} needed nothing, ${report.failed.length} failed, ${leftovers.length} leftover namespace(s)`,
+  };
 }
