@@ -16,6 +16,21 @@ export default tseslint.config(
     },
   },
   {
+    // Test files share a module graph per worker (vitest.config.ts: isolate false): a module mock
+    // or a stubbed global would leak into the next file.
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['mock', 'doMock', 'stubGlobal', 'stubEnv'].map((property) => ({
+          object: 'vi',
+          property,
+          message: 'test files share modules (isolate: false); pass the dependency in instead',
+        })),
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly' } },
   },

@@ -1,5 +1,6 @@
 /**
- * Blast radius of every built-in scenario, from the API server's side: the sim audits every
+ * Blast radius of every built-in scenario, from the API server's side (and, on the same run, the
+ * nightly verdicts: every scenario passes, every control arm fails as expected): the sim audits every
  * request it answers (src/sim/api/audit.ts), and every mutation scars sent during a full run of
  * each scenario (main and control arms) must fall inside what that arm declares (see
  * support/blast-radius-audit.ts for what "declares" means). The sim's own controllers, scheduler
@@ -96,6 +97,15 @@ describe('blast radius of the built-in scenarios (sim API server audit)', () => 
       expect(report.scenarios.map((s) => s.name).sort()).toEqual(scenarios.map((s) => s.name).sort());
       const arms = scenarios.length * 2;
       expect(injectedArms(report), 'arms that reached inject').toHaveLength(arms);
+      // The same run is the suite's verdict check: every scenario passes, every control fails as expected.
+      const table = report.scenarios.map(
+        (s) => `${s.name}: ${s.verdict} (control ${s.control?.verdict}) — ${s.reason}`,
+      );
+      for (const s of report.scenarios) {
+        expect(s.verdict, table.join('\n')).toBe('passed');
+        expect(s.control, s.name).toMatchObject({ verdict: 'failed', asExpected: true });
+        expect(s.revertFailures, s.name).toEqual([]);
+      }
 
       const mutations = attributeMutations(recording.events, report, scenarios);
       expect(violations(mutations, sim.nodes)).toEqual([]);
