@@ -5,6 +5,9 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ProvisionedCluster } from '../../src/cluster/provider.ts';
+import { run } from '../../src/harness/runner.ts';
+import type { LoadedScenario } from '../../src/harness/scenario-loader.ts';
+import type { RunReport } from '../../src/report/model.ts';
 import type { SimCluster } from '../../src/sim/cluster.ts';
 import { SIM_CONTEXT } from '../../src/sim/names.ts';
 
@@ -22,4 +25,21 @@ export function sharedSimCluster(sim: SimCluster, name = 'sim-shared'): Provisio
     clock: sim.clock,
     dispose: async () => {},
   };
+}
+
+/** One run of `scenarios` with their controls on the shared cluster, reporting nothing but its result. */
+export function runWithControls(
+  cluster: ProvisionedCluster,
+  scenarios: readonly LoadedScenario[],
+  journalDir: string,
+): Promise<RunReport> {
+  return run({
+    scenarios,
+    provider: 'sim',
+    providerOptions: { allowContexts: [] },
+    control: true,
+    reporters: [],
+    journalDir,
+    cluster,
+  });
 }

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { run } from '../../src/harness/runner.ts';
 import { loadScenarios, selectScenarios } from '../../src/harness/scenario-loader.ts';
 import { startSimCluster, type SimCluster } from '../../src/sim/cluster.ts';
 import type { RunReport } from '../../src/report/model.ts';
@@ -19,7 +18,7 @@ import {
   quietInventory,
   takeInventory,
 } from './inventory.ts';
-import { sharedSimCluster } from './sim-cluster.ts';
+import { runWithControls, sharedSimCluster } from './sim-cluster.ts';
 
 export interface SoakOptions {
   iterations: number;
@@ -84,15 +83,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     const baseline = await quietInventory(sim, 10_000, 180_000);
     for (let i = 1; i <= options.iterations; i++) {
       const started = performance.now();
-      const report = await run({
-        scenarios,
-        provider: 'sim',
-        providerOptions: { allowContexts: [] },
-        control: true,
-        reporters: [],
-        journalDir,
-        cluster,
-      });
+      const report = await runWithControls(cluster, scenarios, journalDir);
       const wallMs = performance.now() - started;
       const settled = await settle(sim, baseline, options.settleMs ?? 120_000);
       const memory = measureMemory();

@@ -19,20 +19,24 @@ const MAX_SOCKETS = 64;
  */
 export const SCARS_USER_AGENT = `scars/${VERSION} (${process.platform}/${process.arch})`;
 
+/** Loads `from`'s clusters, users and contexts into `into` (a subclass adding behaviour). */
+export function copyKubeConfig<T extends KubeConfig>(from: KubeConfig, into: T): T {
+  // loadFromOptions keeps the parsed entries as they are (resolved file paths, exec plugins).
+  into.loadFromOptions({
+    clusters: from.getClusters(),
+    users: from.getUsers(),
+    contexts: from.getContexts(),
+    currentContext: from.getCurrentContext(),
+  });
+  return into;
+}
+
 export class KeepAliveKubeConfig extends KubeConfig {
   private agent: HttpAgent | undefined;
   private agentServer: string | undefined;
 
   static from(kc: KubeConfig): KeepAliveKubeConfig {
-    const copy = new KeepAliveKubeConfig();
-    // loadFromOptions keeps the parsed entries as they are (resolved file paths, exec plugins).
-    copy.loadFromOptions({
-      clusters: kc.getClusters(),
-      users: kc.getUsers(),
-      contexts: kc.getContexts(),
-      currentContext: kc.getCurrentContext(),
-    });
-    return copy;
+    return copyKubeConfig(kc, new KeepAliveKubeConfig());
   }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {

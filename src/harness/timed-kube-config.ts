@@ -4,7 +4,7 @@
  * until the step's own limit; with a deadline the call fails as `timeout` and is retried.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KeepAliveKubeConfig } from '../cluster/keep-alive.ts';
+import { copyKubeConfig, KeepAliveKubeConfig } from '../cluster/keep-alive.ts';
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 
@@ -19,14 +19,7 @@ export class TimedKubeConfig extends KeepAliveKubeConfig {
   static withTimeout(kc: KubeConfig, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): TimedKubeConfig {
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
       throw new RangeError(`request timeout must be a positive number of ms, got ${timeoutMs}`);
-    const copy = new TimedKubeConfig(timeoutMs);
-    copy.loadFromOptions({
-      clusters: kc.getClusters(),
-      users: kc.getUsers(),
-      contexts: kc.getContexts(),
-      currentContext: kc.getCurrentContext(),
-    });
-    return copy;
+    return copyKubeConfig(kc, new TimedKubeConfig(timeoutMs));
   }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {

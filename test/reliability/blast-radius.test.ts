@@ -12,11 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedSimCluster } from '../../bench/soak/sim-cluster.ts';
+import { runWithControls, sharedSimCluster } from '../../bench/soak/sim-cluster.ts';
 import { diffInventory, type Inventory, quietInventory, takeInventory } from '../../bench/soak/inventory.ts';
 import { SCARS_USER_AGENT } from '../../src/cluster/keep-alive.ts';
 import { readJournal } from '../../src/harness/journal.ts';
-import { run } from '../../src/harness/runner.ts';
 import { defineScenario, type Fault, type Scenario } from '../../src/harness/scenario.ts';
 import { loadScenarios, type LoadedScenario } from '../../src/harness/scenario-loader.ts';
 import type { RunReport } from '../../src/report/model.ts';
@@ -38,16 +37,8 @@ beforeAll(async () => {
   builtIn = await loadScenarios(['scenarios'], REPO);
 });
 
-async function runOnSim(sim: SimCluster, scenarios: readonly LoadedScenario[], journalDir: string) {
-  return run({
-    scenarios,
-    provider: 'sim',
-    providerOptions: { allowContexts: [] },
-    control: true,
-    reporters: [],
-    journalDir,
-    cluster: sharedSimCluster(sim),
-  });
+function runOnSim(sim: SimCluster, scenarios: readonly LoadedScenario[], journalDir: string) {
+  return runWithControls(sharedSimCluster(sim), scenarios, journalDir);
 }
 
 /**
