@@ -951,7 +951,10 @@ export function recordUpdate(
           .digest('base64')
       : undefined;
   const cached = shape === undefined ? undefined : createdEntries.get(shape);
-  if (cached !== undefined) {
+  if (shape !== undefined && cached !== undefined) {
+    // Least recently used goes first: a template still creating objects keeps its entry.
+    createdEntries.delete(shape);
+    createdEntries.set(shape, cached);
     const entries = (JSON.parse(cached) as ManagedFieldsEntry[]).map((e) => ({ ...e, time: options.now }));
     return withManagedFields(withoutManagedFields(after), entries);
   }
@@ -966,7 +969,11 @@ export function recordUpdate(
   return out;
 }
 
-const CREATED_SHAPES = 4096;
+// A shape repeats while one template creates objects (a ReplicaSet's pods, a kubelet's events);
+// an owner's uid is part of it, so each new owner adds shapes. 256 recent ones keep the hits, and a
+// few KB of managedFields JSON each stay a bounded megabyte: at 4096 the cache took a soak's first
+// twenty iterations to fill, and showed as ten-odd MB of steady heap growth.
+const CREATED_SHAPES = 256;
 /** digest of a shape key → the managedFields entries (JSON) a create of that shape records. */
 const createdEntries = new Map<string, string>();
 
