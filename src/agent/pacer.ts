@@ -60,6 +60,7 @@ export async function pace(
     const due = start + slot * interval;
     if (durationMs !== undefined && due - start >= durationMs) {
       stoppedBy = 'duration';
+      await sleepUntil(clock, start + durationMs, signal);
       break;
     }
     const wait = due - clock.now();
@@ -85,6 +86,21 @@ export async function pace(
   }
   await Promise.all(inFlight);
   return { started, skipped, stoppedBy, elapsedMs: clock.now() - start };
+}
+
+/**
+ * A run lasts its whole duration, as k6's arrival-rate executors do, not only until its last
+ * start (at 200/s the last one is due 5 ms before the end). A timer can fire a millisecond early
+ * by the clock it is compared with, hence the loop.
+ */
+async function sleepUntil(clock: HostClock, at: number, signal: AbortSignal): Promise<void> {
+  for (let rest = at - clock.now(); rest > 0 && !signal.aborted; rest = at - clock.now()) {
+    try {
+      await clock.sleep(rest, signal);
+    } catch {
+      return; // aborted: the caller reports it
+    }
+  }
 }
 
 /** Calls `fn` every `ms` until the signal aborts or the returned stop function is called. */
