@@ -9,7 +9,7 @@
  * cluster where the audit log tells components apart by user and user agent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseResourcePath } from './request-info.ts';
+import { parseResourcePath, requestVerb } from './request-info.ts';
 
 export type AuditVerb =
   'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -123,31 +123,11 @@ export function auditEventOf(req: IncomingMessage, code: number | undefined, rec
     if (meta.name) objectRef.name = meta.name;
     else if (meta.generateName) objectRef.generateName = meta.generateName;
   }
-  return { verb: verbOf(method, info.name !== undefined, url.searchParams), objectRef, ...base };
+  const verb = requestVerb(method, info.name !== undefined, url.searchParams) ?? method.toLowerCase();
+  return { verb, objectRef, ...base };
 }
 
 /** The apiserver's RequestInfoFactory mapping from HTTP method to verb. */
-function verbOf(method: string, named: boolean, query: URLSearchParams): string {
-  switch (method) {
-    case 'GET':
-    case 'HEAD': {
-      const watch = query.get('watch');
-      if (watch === 'true' || watch === '1') return 'watch';
-      return named ? 'get' : 'list';
-    }
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return named ? 'delete' : 'deletecollection';
-    default:
-      return method.toLowerCase();
-  }
-}
-
 function metadataOf(object: unknown): { name?: string; generateName?: string } {
   if (typeof object !== 'object' || object === null) return {};
   const metadata = (object as { metadata?: unknown }).metadata;

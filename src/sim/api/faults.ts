@@ -20,11 +20,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimClock } from '../clock.ts';
 import { sendError } from './http.ts';
-import { parseResourcePath } from './request-info.ts';
+import { type ApiVerb, parseResourcePath, requestVerb } from './request-info.ts';
 import { ApiError } from './rest/status.ts';
 
-export type ApiVerb =
-  'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export type { ApiVerb };
 
 export const API_VERBS: readonly ApiVerb[] = [
   'get',
@@ -311,24 +310,7 @@ function shapeOf(method: string, path: string, query: URLSearchParams): RequestS
   }
   if (!info) return { verb: method === 'GET' || method === 'HEAD' ? 'get' : undefined, resource: undefined };
   const resource = info.subresource ? `${info.plural}/${info.subresource}` : info.plural;
-  const watching = query.get('watch') === 'true' || query.get('watch') === '1';
-  const verb: ApiVerb | undefined = (() => {
-    switch (method) {
-      case 'GET':
-        if (info.name !== undefined) return 'get';
-        return watching ? 'watch' : 'list';
-      case 'POST':
-        return 'create';
-      case 'PUT':
-        return 'update';
-      case 'PATCH':
-        return 'patch';
-      case 'DELETE':
-        return info.name !== undefined ? 'delete' : 'deletecollection';
-      default:
-        return undefined;
-    }
-  })();
+  const verb = requestVerb(method, info.name !== undefined, query);
   return { verb, resource };
 }
 

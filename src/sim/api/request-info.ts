@@ -69,6 +69,35 @@ export function parseResourcePath(pathname: string): ResourceRequest | undefined
   };
 }
 
+export type ApiVerb =
+  'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/**
+ * The request's verb, as RequestInfoFactory derives it: GET/HEAD on a named object is `get` (even
+ * with ?watch), on a collection `list` or, with ?watch=true|1, `watch`; DELETE on a collection is
+ * `deletecollection`. Undefined for a method the API does not serve.
+ */
+export function requestVerb(method: string, named: boolean, query: URLSearchParams): ApiVerb | undefined {
+  switch (method) {
+    case 'GET':
+    case 'HEAD': {
+      if (named) return 'get';
+      const watch = query.get('watch');
+      return watch === 'true' || watch === '1' ? 'watch' : 'list';
+    }
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return named ? 'delete' : 'deletecollection';
+    default:
+      return undefined;
+  }
+}
+
 export type Rendering = 'json' | 'table' | 'partial-metadata';
 
 /**
