@@ -62,9 +62,15 @@ async function claims(): Promise<Record<string, string>> {
   );
 }
 
-/** Every object a run's journal says it changed, and whether each lies in that run's own scope. */
+/**
+ * Every object a run's journal says it changed, and whether each lies in that run's own scope.
+ * A `failed` entry was refused with a definite answer, so it changed nothing: only a lost claim
+ * race may be one (both runs picked the node of a web pod; the other run's claim won).
+ */
 function scopeOfJournal(j: ParsedJournal, ownNamespace: string, ownNodes: readonly string[]) {
-  const refs = j.entries.map((e) => e.mutation.ref);
+  const failed = j.entries.filter((e) => e.state === 'failed');
+  expect(failed.map((e) => e.mutation.verb).filter((v) => v !== 'claim')).toEqual([]);
+  const refs = j.entries.filter((e) => e.state !== 'failed').map((e) => e.mutation.ref);
   const outside = refs.filter((r) =>
     r.kind === 'Node'
       ? !ownNodes.includes(r.name)

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cordonNode } from '../../src/faults/cordon-node.ts';
+import { pickAndClaim, withoutClaimed } from '../../src/faults/node-claims.ts';
 import { nodeOf } from '../../src/faults/memory-hog.ts';
 import { nodeHostingMost, nodesHosting } from '../../src/faults/node-drain.ts';
 import { Journal, readJournal } from '../../src/harness/journal.ts';
@@ -136,6 +137,37 @@ describe('node claims', () => {
     expect(won).toHaveLength(1);
     for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(NodeClaimedError);
     expect(claimOf(await readNode('worker-2'))?.runId).toBe(won[0]);
+    // A loser journalled its claim only if it got as far as writing it; the 409 marks it failed,
+    // so nothing is left for a replay to undo.
+    for (const r of runs.filter((x) => x.ctx.runId !== won[0])) {
+      const j = readJournal(r.journal.file);
+      expect(j.entries.map((e) => `${e.mutation.verb}:${e.state}`)).toEqual(
+        j.entries.length ? ['claim:failed'] : [],
+      );
+      expect(r.journal.pending()).toEqual([]);
+    }
+  });
+
+  it('a picker whose choice another run claims first chooses again and journals nothing on the lost node', async () => {
+    const a = runOf('run-a');
+    const b = runOf('run-b');
+    const recorded: unknown[] = [];
+    a.ctx.record = (what, data) => recorded.push([what, data]);
+    const choices: string[] = [];
+    const picker = async () => {
+      // The first choice is read free, then run B claims it before A's claim lands.
+      if (choices.length === 0) await b.kube.claimNode('worker-1');
+      const free = await withoutClaimed(a.ctx, ['worker-1', 'worker-2'], 'the test nodes');
+      const pick = choices.length === 0 ? 'worker-1' : (free[0] as string);
+      choices.push(pick);
+      return pick;
+    };
+    expect(await pickAndClaim(a.ctx, picker)).toBe('worker-2');
+    expect(choices).toEqual(['worker-1', 'worker-2']);
+    expect(recorded).toEqual([['node-claimed-elsewhere', { node: 'worker-1', by: 'run-b' }]]);
+    expect(readJournal(a.journal.file).entries.map((e) => e.mutation.ref.name)).toEqual(['worker-2']);
+    expect(claimOf(await readNode('worker-1'))?.runId).toBe('run-b');
+    expect(claimOf(await readNode('worker-2'))?.runId).toBe('run-a');
   });
 
   it("release leaves another run's claim alone and keeps the node's other annotations", async () => {
