@@ -9,13 +9,10 @@
  * cluster where the audit log tells components apart by user and user agent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseResourcePath, requestVerb } from './request-info.ts';
-
-export type AuditVerb =
-  'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+import { type ApiVerb, parseResourcePath, requestVerb } from './request-info.ts';
 
 /** The verbs that can change the cluster (the audit policy's "write" verbs). */
-export const MUTATING_VERBS: ReadonlySet<string> = new Set<AuditVerb>([
+export const MUTATING_VERBS: ReadonlySet<string> = new Set<ApiVerb>([
   'create',
   'update',
   'patch',
@@ -127,7 +124,6 @@ export function auditEventOf(req: IncomingMessage, code: number | undefined, rec
   return { verb, objectRef, ...base };
 }
 
-/** The apiserver's RequestInfoFactory mapping from HTTP method to verb. */
 function metadataOf(object: unknown): { name?: string; generateName?: string } {
   if (typeof object !== 'object' || object === null) return {};
   const metadata = (object as { metadata?: unknown }).metadata;

@@ -23,8 +23,6 @@ import { sendError } from './http.ts';
 import { type ApiVerb, parseResourcePath, requestVerb } from './request-info.ts';
 import { ApiError } from './rest/status.ts';
 
-export type { ApiVerb };
-
 export const API_VERBS: readonly ApiVerb[] = [
   'get',
   'list',
